@@ -1,0 +1,170 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/parley-sip/parley/internal/acc"
+	"github.com/parley-sip/parley/internal/api"
+	"github.com/parley-sip/parley/internal/auth"
+	"github.com/parley-sip/parley/internal/config"
+	"github.com/parley-sip/parley/internal/db"
+	"github.com/parley-sip/parley/internal/location"
+	"github.com/parley-sip/parley/internal/location/sqlstore"
+	"github.com/parley-sip/parley/internal/metrics"
+	"github.com/parley-sip/parley/internal/proxy"
+	"github.com/parley-sip/parley/internal/transport"
+	"github.com/parley-sip/parley/internal/users"
+)
+
+// stores are the long-lived data services; a reload keeps them.
+type stores struct {
+	db       *db.DB
+	users    *users.Store
+	loc      *location.Cached
+	instance string
+	stop     context.CancelFunc
+	secret   []byte // nonce key made at start, used when auth.secret is not set
+	domains  *api.Domains
+	admins   *api.Admins
+	cdr      *acc.Writer
+	calls    *proxy.Calls // dialogs and call records, kept across reloads
+	// callCount counts the call records on their way from calls to cdr (parley_calls_total).
+	callCount *metrics.CallCounter
+}
+
+// openStores opens and migrates the database and loads the location cache.
+func openStores(cfg *config.Config, log *slog.Logger) (*stores, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	d, err := db.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	backend, err := sqlstore.New(d, sqlstore.Options{})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	loc, err := location.NewCached(backend, location.CachedOptions{WriteThrough: cfg.Location.WriteMode == "write-through"}, log)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("location store: %w", err)
+	}
+	s := &stores{db: d, users: users.New(d), loc: loc, instance: instanceName(), secret: make([]byte, 32),
+		admins: api.NewAdmins(d)}
+	rand.Read(s.secret)
+	if s.cdr, err = openCDR(cfg, d, log); err != nil {
+		loc.Close()
+		d.Close()
+		return nil, err
+	}
+	s.callCount = metrics.CountCalls(s.cdr)
+	s.calls = proxy.NewCalls(s.callCount)
+	sweepCtx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go location.Sweep(sweepCtx, loc, cfg.Location.SweepInterval.Std(), log)
+	n, _ := loc.Count(ctx)
+	log.Info("database ready", "db", d.Name(), "schema", db.LatestVersion(), "bindings", n)
+	return s, nil
+}
+
+// instanceName names this Parley among several sharing a database (a
+// Kubernetes pod name is its hostname).
+func instanceName() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "parley"
+	}
+	return h
+}
+
+// onConnClose stops using the bindings of a WebSocket that closed (RFC 7118 §5:
+// the flow is gone and a browser cannot be reached another way).
+func (s *stores) onConnClose(log *slog.Logger) func(transport.ConnID, transport.Proto, netip.AddrPort) {
+	return func(id transport.ConnID, p transport.Proto, _ netip.AddrPort) {
+		if p != transport.WS && p != transport.WSS {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := s.loc.DeleteConn(ctx, s.instance, uint64(id)); err != nil {
+			log.Warn("removing bindings of a closed WebSocket failed", "err", err)
+		}
+	}
+}
+
+// openCDR starts the call-record writer with the configured sinks.
+func openCDR(cfg *config.Config, d *db.DB, log *slog.Logger) (*acc.Writer, error) {
+	var sinks []acc.Sink
+	if cfg.Calls.CDRDatabase {
+		sinks = append(sinks, acc.NewDBSink(d))
+	}
+	if cfg.Calls.CDRFile != "" {
+		f, err := acc.NewFileSink(cfg.Calls.CDRFile)
+		if err != nil {
+			return nil, fmt.Errorf("cdr file: %w", err)
+		}
+		sinks = append(sinks, f)
+	}
+	return acc.NewWriter(acc.WriterConfig{}, sinks, log), nil
+}
+
+// close writes the queued call records, flushes the location cache and closes the database.
+func (s *stores) close() error {
+	s.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.cdr.Close(ctx); err != nil {
+		slog.Default().Warn("call records not all written", "err", err)
+	}
+	err := s.loc.Close()
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// userExists reports whether a user of our domains exists (proxy.unregistered_480).
+func (s *stores) userExists(ctx context.Context, user, domain string) (bool, error) {
+	_, err := s.users.Credentials(ctx, user, domain)
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, auth.ErrUnknownUser) {
+		return false, nil
+	}
+	return false, err
+}
+
+// nonceSecret is the configured auth.secret, or the one made at start: a
+// reload must not invalidate the nonces phones hold.
+func (s *stores) nonceSecret(configured string) []byte {
+	if configured != "" {
+		return []byte(configured)
+	}
+	return s.secret
+}
+
+// redactDSN removes a password from a DSN.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

@@ -1,0 +1,193 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/parley-sip/parley/internal/sip"
+	"github.com/parley-sip/parley/internal/sipserver"
+)
+
+// Credentials are what a CredentialStore knows about a user: the HA1 values
+// of RFC 7616 §3.4.2 (lowercase hex), never the password.
+type Credentials struct{ Username, Domain, HA1MD5, HA1SHA256 string }
+
+// ErrUnknownUser is returned by a CredentialStore for a user it does not have.
+var ErrUnknownUser = errors.New("unknown user")
+
+// CredentialStore looks users up. Credentials returns ErrUnknownUser (possibly
+// wrapped) for a user that does not exist, and any other error when it cannot
+// tell (database down). It is called once per authentication attempt, from
+// many goroutines, and must not cache across calls if users may change
+// elsewhere.
+type CredentialStore interface {
+	Credentials(ctx context.Context, username, domain string) (Credentials, error)
+}
+
+// Digest is the SIP digest authentication middleware (RFC 3261 §22).
+type Digest struct {
+	cfg    Config
+	ttlMs  int64
+	creds  CredentialStore
+	id     *sipserver.Identity
+	log    *slog.Logger
+	nonces *nonces
+	seen   *replayGuard
+	stats  counters
+}
+
+// New returns a Digest authenticator for the domains of id, looking users up
+// in creds. Call cfg.Validate first; New only fills in defaults.
+func New(cfg Config, creds CredentialStore, id *sipserver.Identity, log *slog.Logger) *Digest {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.withDefaults()
+	ttl := cfg.NonceTTL.Milliseconds()
+	return &Digest{
+		cfg: cfg, ttlMs: ttl, creds: creds, id: id, log: log,
+		nonces: newNonces(cfg.Secret), seen: newReplayGuard(ttl, ncShardMax),
+	}
+}
+
+// Middleware returns the middleware that challenges and checks requests. When
+// the configuration disables authentication it passes requests on unchanged.
+func (d *Digest) Middleware() sipserver.Middleware {
+	return func(next sipserver.Handler) sipserver.Handler {
+		if d.cfg.Disabled {
+			return next
+		}
+		return sipserver.HandlerFunc(func(ctx context.Context, tx sipserver.ServerTx, req *sip.Message) error {
+			ctx, err := d.Authenticate(ctx, tx, req)
+			if err != nil {
+				return err
+			}
+			return next.ServeSIP(ctx, tx, req)
+		})
+	}
+}
+
+// Authenticate applies the policy of doc.go to one request. It returns the
+// context to serve the request with, or the error (a sipserver.Reject) to
+// answer it with.
+func (d *Digest) Authenticate(ctx context.Context, tx sipserver.ServerTx, req *sip.Message) (context.Context, error) {
+	if m := req.Method(); m == sip.ACK || m == sip.CANCEL {
+		return ctx, nil
+	}
+	if d.trusted(tx.Remote().Addr()) {
+		return withTrusted(ctx), nil
+	}
+	s, ok := d.scopeOf(req)
+	if !ok {
+		return ctx, nil
+	}
+	cred, err := credentialsFor(req, s)
+	if err != nil {
+		d.stats.malformed.Add(1)
+		return ctx, sipserver.Reject(400, "Bad "+s.headerName()+" Header: "+err.Error(), "")
+	}
+	if cred == nil {
+		return ctx, d.challenge(s, false)
+	}
+	if err := d.check(ctx, tx, req, s, cred); err != nil {
+		return ctx, err
+	}
+	d.stats.accepted.Add(1)
+	return withUser(ctx, cred.Username, s.realm), nil
+}
+
+// check verifies credentials for our realm, cheapest test first, so that
+// forged nonces never reach the credential store.
+func (d *Digest) check(ctx context.Context, tx sipserver.ServerTx, req *sip.Message, s scope, cred *Response) error {
+	if !sameURI(cred.URI, req.RequestURI()) {
+		d.stats.malformed.Add(1)
+		return sipserver.Reject(400, "Bad "+s.headerName()+" Header: uri does not match the Request-URI", "")
+	}
+	key, ok := d.nonces.check(cred.Nonce, s.realm)
+	if !ok {
+		d.stats.forged.Add(1)
+		return d.challenge(s, false)
+	}
+	c, err := d.lookup(ctx, tx, cred.Username, s.realm)
+	if err != nil {
+		return err
+	}
+	now := d.cfg.Now().UnixMilli()
+	issued := key.issuedMs()
+	expired := now > issued+d.ttlMs || issued > now+d.ttlMs
+	if !cred.Verify(c.ha1(cred.Algorithm), string(req.MethodName())) {
+		if expired {
+			return d.challenge(s, false) // RFC 7616 §3.3: stale only with a valid digest
+		}
+		return d.reject(tx, req, cred, s, "wrong password")
+	}
+	if expired {
+		return d.challenge(s, true)
+	}
+	if err := d.checkCount(key, cred, s, now); err != nil {
+		return err
+	}
+	if s.proxy && fromUser(req) != cred.Username {
+		return d.reject(tx, req, cred, s, "From user is not the authenticated user")
+	}
+	return nil
+}
+
+// lookup fetches a user's credentials; an unknown user and a store failure
+// become the final answer.
+func (d *Digest) lookup(ctx context.Context, tx sipserver.ServerTx, user, realm string) (Credentials, error) {
+	if d.creds == nil {
+		return Credentials{}, d.storeFailed(user, realm, errors.New("no credential store"))
+	}
+	c, err := d.creds.Credentials(ctx, user, realm)
+	switch {
+	case errors.Is(err, ErrUnknownUser):
+		d.stats.rejected.Add(1)
+		d.log.Info("auth failed", "user", user, "realm", realm, "reason", "unknown user", "src", tx.Remote().String())
+		if d.cfg.UnknownUser404 {
+			return c, sipserver.Reject(404, "User Not Found", "")
+		}
+		return c, sipserver.Reject(403, "Forbidden", "")
+	case err != nil:
+		return c, d.storeFailed(user, realm, err)
+	}
+	return c, nil
+}
+
+func (d *Digest) storeFailed(user, realm string, err error) error {
+	d.stats.storeErrors.Add(1)
+	d.log.Error("credential store failed", "user", user, "realm", realm, "err", err)
+	return sipserver.Reject(500, "Server Internal Error", "")
+}
+
+// checkCount rejects a replayed nonce-count (RFC 7616 §3.4, §5.5). Without qop
+// there is no count: the nonce may be reused until it expires.
+func (d *Digest) checkCount(key nonceKey, cred *Response, s scope, now int64) error {
+	if cred.QOP == "" {
+		return nil
+	}
+	switch d.seen.advance(key, cred.NCValue, now) {
+	case ncReplay:
+		d.stats.replays.Add(1)
+		return d.challenge(s, false)
+	case ncForgotten:
+		return d.challenge(s, true)
+	}
+	return nil
+}
+
+func (d *Digest) reject(tx sipserver.ServerTx, req *sip.Message, cred *Response, s scope, why string) error {
+	d.stats.rejected.Add(1)
+	d.log.Info("auth failed", "user", cred.Username, "realm", s.realm, "reason", why,
+		"method", string(req.MethodName()), "src", tx.Remote().String())
+	return sipserver.Reject(403, "Forbidden", "")
+}
+
+// ha1 returns the stored HA1 for algorithm a.
+func (c *Credentials) ha1(a Algorithm) string {
+	if a == SHA256 {
+		return c.HA1SHA256
+	}
+	return c.HA1MD5
+}

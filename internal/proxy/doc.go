@@ -1,0 +1,29 @@
+// Package proxy is Parley's stateful proxy and redirect server (RFC 3261 §16,
+// §8.3), built on the transaction layer and the location service, like
+// Kamailio's tm + rr + registrar lookup.
+//
+// A request that is not for Parley itself walks:
+//   - loop detection (§16.3 step 4): our Via with the same loop hash → 482;
+//   - Route processing (§16.4): a Request-URI that is one of our Record-Route
+//     URIs means the previous hop was a strict router, and the last Route
+//     becomes the Request-URI; Route values naming Parley are removed;
+//   - target choice (§16.5): the next Route, else the location service for a
+//     user of our domains (404 when nobody is registered, or 480 for a known
+//     user with proxy.unregistered_480), else a foreign domain by RFC 3263 or
+//     the outbound proxy, refused with 403 when neither end is ours (no open relay);
+//   - forking (§16.6): one client transaction per target, Record-Route (two
+//     entries when the call changes transport), Path (RFC 3327) as Route,
+//     parallel within a q-value, serial across q-values from highest;
+//   - responses (§16.7): 1xx other than 100 and every 2xx are forwarded at
+//     once; the best final response is chosen when all branches end (6xx ends
+//     the search at once, 503 becomes 500, 401/407 challenges are combined);
+//     a 2xx cancels the other INVITE branches; Timer C (§16.8) ends a silent branch;
+//   - CANCEL (§16.10): the server core answers 200 and cancels the request's
+//     context; the proxy cancels every pending branch and forwards the 487.
+//
+// In-dialog requests and the ACK for a 2xx follow the Route set. Each of our
+// Record-Route URIs carries the flows of both ends (parameters pf and pt:
+// transport, address, port and connection), so that a request inside the dialog
+// reaches a phone behind NAT or on a TCP, TLS or WebSocket connection over the
+// flow it opened, whichever side sends it.
+package proxy

@@ -1,0 +1,10 @@
+// Package sipserver is the core between the transaction layer and Parley's
+// features: one Handler shape, one Middleware shape, errors that carry the SIP
+// status, and exactly one place (Server.ServeRequest) that writes the fallback
+// response when a handler returns an error, panics, or forgets to answer.
+//
+// A request walks: transport → transaction.Layer (parse, stateless 400/505,
+// retransmissions) → Server.ServeRequest (context cancelled on CANCEL, panic
+// recovery) → the compiled chain (sanity checks of RFC 3261 §8.2 and §16.3,
+// then the features) → a final response through the ServerTx.
+package sipserver

@@ -1,0 +1,241 @@
+package sipserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/parley-sip/parley/internal/sip"
+	"github.com/parley-sip/parley/internal/transaction"
+	"github.com/parley-sip/parley/internal/transport"
+)
+
+// Config configures a Server.
+type Config struct {
+	Transport   transport.Config
+	Transaction transaction.Config
+}
+
+// StatelessHandler receives what has no transaction: the ACK for a 2xx and
+// responses that match no client transaction (a proxy relays both, §16.7, §16.11).
+type StatelessHandler interface {
+	ServeAck(req *sip.Message, src transaction.Source)
+	ServeResponse(res *sip.Message, src transaction.Source)
+}
+
+type handlerBox struct{ h Handler }
+
+// Server ties a transport layer and a transaction layer to a Handler. It
+// implements transaction.Core.
+type Server struct {
+	tl        *transport.Layer
+	txl       *transaction.Layer
+	handler   atomic.Pointer[handlerBox]
+	stateless atomic.Pointer[StatelessHandler]
+	log       *slog.Logger
+	running   atomic.Int64
+	panics    atomic.Int64
+	strays    atomic.Int64
+	acks      atomic.Int64 // ACKs with no server transaction (for a 2xx), passed on
+	cancels   atomic.Int64 // CANCELs matched to an INVITE and answered 200 here
+}
+
+var _ transaction.Core = (*Server)(nil)
+
+// New returns a Server that serves h. Listen adds listeners.
+func New(cfg Config, h Handler, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{log: log}
+	s.SetHandler(h)
+	s.txl = transaction.New(cfg.Transaction, nil, s, log)
+	s.tl = transport.New(cfg.Transport, s.txl, log)
+	s.txl.SetSender(s.tl)
+	return s
+}
+
+// SetHandler swaps the handler chain; requests already running keep the old one.
+func (s *Server) SetHandler(h Handler) { s.handler.Store(&handlerBox{h}) }
+
+// SetStateless sets the receiver of ACKs for 2xx and stray responses.
+func (s *Server) SetStateless(h StatelessHandler) { s.stateless.Store(&h) }
+
+// Listen adds a listener ("udp:HOST:PORT", ..., see transport.ParseListenSpec).
+func (s *Server) Listen(spec string) (*transport.Listener, error) { return s.tl.Listen(spec) }
+
+// Transport returns the transport layer.
+func (s *Server) Transport() *transport.Layer { return s.tl }
+
+// Transactions returns the transaction layer.
+func (s *Server) Transactions() *transaction.Layer { return s.txl }
+
+// ServeRequest runs the handler for a new server transaction (transaction.Core).
+// It is the one place that writes the fallback response.
+func (s *Server) ServeRequest(tx *transaction.ServerTx) {
+	s.running.Add(1)
+	defer s.running.Add(-1)
+	defer tx.Release()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-tx.Cancelled():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if tx.Request.Method() == sip.CANCEL && s.txl.MatchCancel(tx.Request) != nil {
+		s.cancels.Add(1)
+		tx.Reply(200, "", nil) // §9.2: the INVITE's handler sees its context cancelled
+		return
+	}
+	method := tx.Request.Method()
+	err := s.serve(ctx, tx)
+	if errors.Is(err, ErrNoResponse) {
+		tx.Drop()
+		return
+	}
+	if tx.Responded() {
+		return
+	}
+	st := fallback(method, err, isCancelled(tx))
+	if st.Code >= 500 {
+		s.log.Warn("request failed", "method", string(tx.Request.MethodName()), "code", st.Code, "err", st)
+	}
+	tx.Reply(st.Code, st.Reason, st.Extra)
+}
+
+// fallback is the response the Server sends when the handler of a request
+// of method returned err without a final response; cancelled says whether a
+// CANCEL matched the request (or its transaction ended).
+func fallback(method sip.Method, err error, cancelled bool) *StatusError {
+	if err == nil && method == sip.INVITE && cancelled {
+		err = Reject(487, "", "") // §9.2: the UAS answers a cancelled INVITE with 487
+	}
+	if err == nil {
+		err = Error(500, fmt.Errorf("handler returned without a final response"))
+	}
+	return statusOf(err)
+}
+
+// FallbackStatus returns the status code the Server answers a request of
+// method with when its handler returned err without sending a final
+// response, or false when it answers nothing (ErrNoResponse). cancelled says
+// whether a CANCEL matched the request. A handler that panicked gets 500.
+// Middlewares that count responses (metrics) use it, so that the rule lives
+// in one place.
+func FallbackStatus(method sip.Method, err error, cancelled bool) (int, bool) {
+	if errors.Is(err, ErrNoResponse) {
+		return 0, false
+	}
+	return fallback(method, err, cancelled).Code, true
+}
+
+func (s *Server) serve(ctx context.Context, tx *transaction.ServerTx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.panics.Add(1)
+			s.log.Error("handler panic", "panic", p, "stack", string(debug.Stack()))
+			err = Error(500, fmt.Errorf("panic: %v", p))
+		}
+	}()
+	return s.handler.Load().h.ServeSIP(ctx, tx, tx.Request)
+}
+
+// ServeStateless passes an ACK for a 2xx on (transaction.Core).
+func (s *Server) ServeStateless(req *sip.Message, src transaction.Source) {
+	s.acks.Add(1)
+	if h := s.stateless.Load(); h != nil {
+		(*h).ServeAck(req, src)
+	}
+}
+
+// ServeStrayResponse passes a response with no client transaction on, when its
+// top Via is Parley's; others are dropped and counted (§18.1.2).
+func (s *Server) ServeStrayResponse(res *sip.Message, src transaction.Source) {
+	h := s.stateless.Load()
+	if h == nil || !s.isOurVia(&res.Via) {
+		s.strays.Add(1)
+		return
+	}
+	(*h).ServeResponse(res, src)
+}
+
+// isOurVia reports whether a Via's sent-by names one of our listeners.
+func (s *Server) isOurVia(v *sip.Via) bool {
+	for _, ln := range s.tl.Listeners() {
+		a := ln.Addr()
+		port := v.Port
+		if port == 0 {
+			port = 5060
+		}
+		if int(a.Port()) != port {
+			continue
+		}
+		var b [64]byte
+		host := a.Addr().AppendTo(b[:0])
+		if string(host) == string(trimBrackets(v.Host)) || a.Addr().IsUnspecified() {
+			return true
+		}
+	}
+	return false
+}
+
+func trimBrackets(h []byte) []byte {
+	if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
+		return h[1 : len(h)-1]
+	}
+	return h
+}
+
+// Stats are the server's own counters.
+type Stats struct {
+	Panics       int64 // handler panics, answered 500
+	StrayDropped int64 // responses matching no client transaction and not ours to relay
+	// StatelessACKs counts ACKs that matched no server transaction (the ACK
+	// for a 2xx, §13.2.2.4) and went to the StatelessHandler.
+	StatelessACKs int64
+	// CancelsAnswered counts CANCELs matched to an INVITE server transaction
+	// and answered 200 by the Server itself (§9.2), without the handler.
+	CancelsAnswered int64
+	Transactions    transaction.Stats
+	Transport       transport.Stats
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats {
+	return Stats{Panics: s.panics.Load(), StrayDropped: s.strays.Load(), StatelessACKs: s.acks.Load(),
+		CancelsAnswered: s.cancels.Load(), Transactions: s.txl.Stats(), Transport: s.tl.Stats()}
+}
+
+// Shutdown drains: new requests get 503, requests being handled run until they
+// have their final response (or ctx expires), then listeners and connections
+// close. Transactions that only wait to absorb retransmissions are not waited for.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.txl.Close()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for s.running.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			s.tl.Close()
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return s.tl.Close()
+}
+
+func isCancelled(tx *transaction.ServerTx) bool {
+	select {
+	case <-tx.Cancelled():
+		return true
+	default:
+		return false
+	}
+}

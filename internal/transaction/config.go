@@ -1,0 +1,72 @@
+package transaction
+
+import (
+	"time"
+
+	"github.com/parley-sip/parley/internal/sip"
+)
+
+// Timers are the RFC 3261 §17 base timers. The zero value means the RFC defaults.
+type Timers struct {
+	T1 time.Duration // RTT estimate, default 500 ms
+	T2 time.Duration // maximum retransmit interval for non-INVITE requests and INVITE responses, default 4 s
+	T4 time.Duration // maximum time a message stays in the network, default 5 s
+}
+
+func (t Timers) withDefaults() Timers {
+	if t.T1 <= 0 {
+		t.T1 = 500 * time.Millisecond
+	}
+	if t.T2 <= 0 {
+		t.T2 = 4 * time.Second
+	}
+	if t.T4 <= 0 {
+		t.T4 = 5 * time.Second
+	}
+	return t
+}
+
+// Table 4 of RFC 3261 (§A), and RFC 6026 §8.
+func (t Timers) timerB() time.Duration { return 64 * t.T1 } // INVITE transaction timeout
+func (t Timers) timerF() time.Duration { return 64 * t.T1 } // non-INVITE transaction timeout
+func (t Timers) timerH() time.Duration { return 64 * t.T1 } // wait time for ACK receipt
+func (t Timers) timerL() time.Duration { return 64 * t.T1 } // Accepted state, server (RFC 6026)
+func (t Timers) timerM() time.Duration { return 64 * t.T1 } // Accepted state, client (RFC 6026)
+
+// timerD is the wait for response retransmissions: at least 32 s unreliable, 0 reliable.
+func (t Timers) timerD(reliable bool) time.Duration {
+	if reliable {
+		return 0
+	}
+	if d := 64 * t.T1; d > 32*time.Second {
+		return d
+	}
+	return 32 * time.Second
+}
+
+// timerIK is Timer I (server INVITE, ACK retransmissions) and Timer K (client non-INVITE).
+func (t Timers) timerIK(reliable bool) time.Duration {
+	if reliable {
+		return 0
+	}
+	return t.T4
+}
+
+// timerJ is the wait for non-INVITE request retransmissions.
+func (t Timers) timerJ(reliable bool) time.Duration {
+	if reliable {
+		return 0
+	}
+	return 64 * t.T1
+}
+
+// Config configures a Layer.
+type Config struct {
+	Timers          Timers
+	Limits          sip.Limits
+	MaxTransactions int    // server plus client transactions; above it new requests get 503. Default 200000.
+	ServerHeader    string // value of the Server header on responses the layer writes itself; "" for none
+	// SendTrying makes the server INVITE transaction answer 100 Trying at once
+	// (§16.2 lets a proxy do so; §17.2.1 requires it within 200 ms). Default true.
+	NoTrying bool
+}

@@ -1,0 +1,382 @@
+package transaction
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parley-sip/parley/internal/sip"
+	"github.com/parley-sip/parley/internal/transport"
+)
+
+// recorder is a Sender that keeps what was sent.
+type recorder struct {
+	mu   sync.Mutex
+	sent []sent
+}
+
+type sent struct {
+	dst  transport.Dest
+	data string
+}
+
+func (r *recorder) Send(dst transport.Dest, data []byte) (transport.ConnID, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, sent{dst, string(data)})
+	return dst.Conn, nil
+}
+
+func (r *recorder) all() []sent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]sent(nil), r.sent...)
+}
+
+// count returns how many sent messages match re.
+func (r *recorder) count(re string) int {
+	n := 0
+	for _, s := range r.all() {
+		if regexp.MustCompile(re).MatchString(s.data) {
+			n++
+		}
+	}
+	return n
+}
+
+// core records what the layer hands up; serve decides what to do with a request.
+type core struct {
+	mu         sync.Mutex
+	requests   []*ServerTx
+	acks       int
+	strays     int
+	serve      func(tx *ServerTx)
+	gotRequest chan *ServerTx
+}
+
+func newCore(serve func(*ServerTx)) *core {
+	return &core{serve: serve, gotRequest: make(chan *ServerTx, 100)}
+}
+
+func (c *core) ServeRequest(tx *ServerTx) {
+	c.mu.Lock()
+	c.requests = append(c.requests, tx)
+	c.mu.Unlock()
+	if c.serve != nil {
+		c.serve(tx)
+	}
+	c.gotRequest <- tx
+}
+func (c *core) ServeStateless(*sip.Message, Source)     { c.mu.Lock(); c.acks++; c.mu.Unlock() }
+func (c *core) ServeStrayResponse(*sip.Message, Source) { c.mu.Lock(); c.strays++; c.mu.Unlock() }
+
+var fastTimers = Timers{T1: 10 * time.Millisecond, T2: 40 * time.Millisecond, T4: 50 * time.Millisecond}
+
+var client = netip.MustParseAddrPort("127.0.0.1:5070")
+
+func deliver(l *Layer, msg string) {
+	l.HandlePacket(&transport.Packet{Data: []byte(msg), Source: client,
+		Local: netip.MustParseAddrPort("127.0.0.1:5060"), Proto: transport.UDP})
+}
+
+func request(method, branch string) string {
+	return fmt.Sprintf("%s sip:bob@example.test SIP/2.0\r\n"+
+		"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=%s;rport\r\n"+
+		"From: <sip:alice@example.test>;tag=a1\r\nTo: <sip:bob@example.test>\r\n"+
+		"Call-ID: c-%s\r\nCSeq: 1 %s\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", method, branch, branch, method)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestServerNonInvite(t *testing.T) {
+	rec := &recorder{}
+	c := newCore(nil)
+	l := New(Config{Timers: fastTimers}, rec, c, nil)
+	deliver(l, request("OPTIONS", "z9hG4bK-1"))
+	tx := <-c.gotRequest
+	deliver(l, request("OPTIONS", "z9hG4bK-1")) // retransmission before the answer: absorbed (§17.2.2)
+	if n := len(rec.all()); n != 0 {
+		t.Fatalf("sent %d messages before the TU answered", n)
+	}
+	if err := tx.Reply(200, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	deliver(l, request("OPTIONS", "z9hG4bK-1")) // in Completed: the last response again
+	if n := rec.count(`^SIP/2.0 200 OK`); n != 2 {
+		t.Fatalf("200 sent %d times, want 2", n)
+	}
+	if got := rec.all()[0].data; !strings.Contains(got, "received=127.0.0.1") || !strings.Contains(got, "rport=5070") {
+		t.Errorf("Via of the response lacks received/rport:\n%s", got)
+	}
+	if err := tx.Reply(200, "", nil); err != ErrFinalSent {
+		t.Errorf("second final response: err = %v, want ErrFinalSent", err)
+	}
+	if len(c.requests) != 1 {
+		t.Errorf("core saw %d requests, want 1", len(c.requests))
+	}
+	waitFor(t, "Timer J", func() bool { return l.Count() == 0 })
+	<-tx.Done()
+}
+
+func TestServerInviteNon2xx(t *testing.T) {
+	rec := &recorder{}
+	c := newCore(func(tx *ServerTx) { tx.Reply(486, "", nil) })
+	l := New(Config{Timers: fastTimers}, rec, c, nil)
+	deliver(l, request("INVITE", "z9hG4bK-2"))
+	<-c.gotRequest
+	if rec.count(`^SIP/2.0 100 Trying`) != 1 {
+		t.Fatal("no 100 Trying")
+	}
+	waitFor(t, "Timer G retransmissions", func() bool { return rec.count(`^SIP/2.0 486`) >= 3 })
+	ack := strings.Replace(request("ACK", "z9hG4bK-2"), "To: <sip:bob@example.test>", "To: <sip:bob@example.test>;tag=x", 1)
+	deliver(l, ack)
+	n := rec.count(`^SIP/2.0 486`)
+	time.Sleep(100 * time.Millisecond)
+	if m := rec.count(`^SIP/2.0 486`); m != n {
+		t.Errorf("486 retransmitted after the ACK (%d -> %d)", n, m)
+	}
+	if c.acks != 0 {
+		t.Errorf("ACK for a non-2xx reached the core")
+	}
+	waitFor(t, "Timer I", func() bool { return l.Count() == 0 })
+}
+
+func TestServerInviteTimerH(t *testing.T) {
+	rec := &recorder{}
+	c := newCore(func(tx *ServerTx) { tx.Reply(603, "", nil) })
+	l := New(Config{Timers: fastTimers}, rec, c, nil)
+	deliver(l, request("INVITE", "z9hG4bK-h"))
+	<-c.gotRequest
+	waitFor(t, "Timer H", func() bool { return l.Count() == 0 })
+	if l.Stats().Timeouts != 1 {
+		t.Errorf("Timeouts = %d, want 1", l.Stats().Timeouts)
+	}
+	// G doubles up to T2: 10, 20, 40, 40... within 64*T1 = 640 ms that is about 17 sends.
+	if n := rec.count(`^SIP/2.0 603`); n < 8 || n > 20 {
+		t.Errorf("603 sent %d times under Timer G", n)
+	}
+}
+
+func TestServerInvite2xxAccepted(t *testing.T) {
+	rec := &recorder{}
+	c := newCore(func(tx *ServerTx) { tx.Reply(200, "", nil) })
+	l := New(Config{Timers: fastTimers}, rec, c, nil)
+	deliver(l, request("INVITE", "z9hG4bK-3"))
+	tx := <-c.gotRequest
+	deliver(l, request("INVITE", "z9hG4bK-3")) // RFC 6026: absorbed, not answered again
+	if n := rec.count(`^SIP/2.0 200`); n != 1 {
+		t.Errorf("200 sent %d times, want 1", n)
+	}
+	deliver(l, request("ACK", "z9hG4bK-3"))
+	if c.acks != 1 {
+		t.Errorf("ACK for the 2xx: core saw %d, want 1", c.acks)
+	}
+	if err := tx.Reply(200, "", nil); err != nil { // a second 2xx passes in Accepted
+		t.Errorf("second 2xx: %v", err)
+	}
+	if err := tx.Reply(486, "", nil); err != ErrFinalSent {
+		t.Errorf("486 after 2xx: err = %v", err)
+	}
+	waitFor(t, "Timer L", func() bool { return l.Count() == 0 })
+}
+
+func TestCancelMatching(t *testing.T) {
+	rec := &recorder{}
+	c := newCore(nil)
+	l := New(Config{Timers: fastTimers}, rec, c, nil)
+	deliver(l, request("INVITE", "z9hG4bK-4"))
+	inv := <-c.gotRequest
+	deliver(l, request("CANCEL", "z9hG4bK-4"))
+	cancel := <-c.gotRequest
+	if got := l.MatchCancel(cancel.Request); got != inv {
+		t.Fatalf("MatchCancel = %p, want the INVITE transaction %p", got, inv)
+	}
+	select {
+	case <-inv.Cancelled():
+	default:
+		t.Fatal("INVITE transaction not marked cancelled")
+	}
+	deliver(l, request("CANCEL", "z9hG4bK-other"))
+	other := <-c.gotRequest
+	if l.MatchCancel(other.Request) != nil {
+		t.Error("CANCEL with another branch matched")
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	rec := &recorder{}
+	l := New(Config{Timers: fastTimers}, rec, newCore(nil), nil)
+	bad := strings.Replace(request("OPTIONS", "z9hG4bK-5"), "CSeq: 1 OPTIONS", "CSeq: x OPTIONS", 1)
+	deliver(l, bad)
+	if n := rec.count(`^SIP/2.0 400 Bad CSeq Header\r\n`); n != 1 {
+		t.Fatalf("want a stateless 400 naming CSeq, sent: %v", rec.all())
+	}
+	deliver(l, "garbage\r\n\r\n")
+	deliver(l, strings.Replace(request("OPTIONS", "z9hG4bK-6"), "SIP/2.0/UDP 127.0.0.1:5070", "SIP/2.0/UDP", 1))
+	if n := len(rec.all()); n != 1 {
+		t.Errorf("answered garbage or a request without usable Via (%d sends)", n)
+	}
+	if s := l.Stats(); s.Malformed != 3 || s.Dropped != 2 {
+		t.Errorf("stats = %+v, want 3 malformed, 2 dropped", s)
+	}
+}
+
+func TestMaxTransactions(t *testing.T) {
+	rec := &recorder{}
+	c := newCore(nil)
+	l := New(Config{Timers: fastTimers, MaxTransactions: 1}, rec, c, nil)
+	deliver(l, request("OPTIONS", "z9hG4bK-7"))
+	<-c.gotRequest
+	deliver(l, request("OPTIONS", "z9hG4bK-8"))
+	if rec.count(`^SIP/2.0 503`) != 1 {
+		t.Fatalf("no 503 at the transaction limit: %v", rec.all())
+	}
+}
+
+// BytesPerTransaction measures the heap one live server transaction holds
+// (struct, request copy, header index, channels, map entry) for the INVITE of
+// testdata ~1 KB; the result is logged for the notes.
+func TestBytesPerTransaction(t *testing.T) {
+	const n = 5000
+	rec := &recorder{}
+	c := newCore(nil)
+	c.gotRequest = make(chan *ServerTx, n)
+	l := New(Config{Timers: Timers{T1: time.Hour}, NoTrying: true}, rec, c, nil)
+	msg := request("INVITE", "z9hG4bK-base")
+	msg = strings.Replace(msg, "Content-Length: 0\r\n\r\n", fmt.Sprintf("Content-Type: application/sdp\r\nContent-Length: 700\r\n\r\n%s", strings.Repeat("x", 700)), 1)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; i < n; i++ {
+		deliver(l, strings.Replace(msg, "z9hG4bK-base", fmt.Sprintf("z9hG4bK-%08d", i), 2))
+	}
+	for i := 0; i < n; i++ {
+		<-c.gotRequest
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("one live INVITE server transaction (message %d bytes) holds %.0f bytes of heap", len(msg), per)
+	if per > 8192 {
+		t.Errorf("%.0f bytes per transaction, budget 8 KiB", per)
+	}
+	runtime.KeepAlive(c)
+}
+
+func TestClientNonInviteTimeout(t *testing.T) {
+	rec := &recorder{}
+	l := New(Config{Timers: fastTimers}, rec, newCore(nil), nil)
+	done := make(chan error, 1)
+	_, err := l.Request(transport.Dest{Proto: transport.UDP, Addr: client}, []byte(request("OPTIONS", "z9hG4bK-c1")),
+		func(ct *ClientTx, res *sip.Message) {
+			if res == nil {
+				done <- ct.Err()
+			}
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != ErrTimeout {
+			t.Fatalf("err = %v, want ErrTimeout", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Timer F did not fire")
+	}
+	// E: 10, 20, 40, 40, ... ms within F = 640 ms: about 17 sends in all.
+	if n := rec.count(`^OPTIONS `); n < 8 || n > 20 {
+		t.Errorf("OPTIONS sent %d times", n)
+	}
+}
+
+func response(code int, reason, branch, method, toTag string) string {
+	return fmt.Sprintf("SIP/2.0 %d %s\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=%s\r\n"+
+		"From: <sip:alice@example.test>;tag=a1\r\nTo: <sip:bob@example.test>;tag=%s\r\n"+
+		"Call-ID: c-%s\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n", code, reason, branch, toTag, branch, method)
+}
+
+func TestClientInvite(t *testing.T) {
+	rec := &recorder{}
+	l := New(Config{Timers: fastTimers}, rec, newCore(nil), nil)
+	var mu sync.Mutex
+	var codes []int
+	ct, err := l.Request(transport.Dest{Proto: transport.UDP, Addr: client}, []byte(request("INVITE", "z9hG4bK-c2")),
+		func(_ *ClientTx, res *sip.Message) {
+			mu.Lock()
+			codes = append(codes, res.StatusCode())
+			mu.Unlock()
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct.Cancel() // no provisional yet: the CANCEL waits (§9.1)
+	if rec.count(`^CANCEL`) != 0 {
+		t.Fatal("CANCEL sent before a provisional response")
+	}
+	deliver(l, response(180, "Ringing", "z9hG4bK-c2", "INVITE", "t1"))
+	if rec.count(`^CANCEL sip:bob@example.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-c2`) != 1 {
+		t.Fatalf("CANCEL not sent after 180: %v", rec.all())
+	}
+	invites := rec.count(`^INVITE`)
+	time.Sleep(60 * time.Millisecond)
+	if rec.count(`^INVITE`) != invites {
+		t.Error("Timer A still retransmitting in Proceeding")
+	}
+	deliver(l, response(487, "Request Terminated", "z9hG4bK-c2", "INVITE", "t1"))
+	deliver(l, response(487, "Request Terminated", "z9hG4bK-c2", "INVITE", "t1"))
+	if n := rec.count(`^ACK sip:bob@example.test SIP/2.0\r\n(?s:.*)To: <sip:bob@example.test>;tag=t1\r\n(?s:.*)CSeq: 1 ACK`); n != 2 {
+		t.Errorf("ACK for 487 sent %d times, want 2 (§17.1.1.3):\n%v", n, rec.all())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(codes) != "[180 487]" {
+		t.Errorf("delivered %v, want [180 487]", codes)
+	}
+}
+
+func TestClientInvite2xx(t *testing.T) {
+	rec := &recorder{}
+	c := newCore(nil)
+	l := New(Config{Timers: fastTimers}, rec, c, nil)
+	var mu sync.Mutex
+	n2xx := 0
+	_, err := l.Request(transport.Dest{Proto: transport.UDP, Addr: client}, []byte(request("INVITE", "z9hG4bK-c3")),
+		func(_ *ClientTx, res *sip.Message) {
+			mu.Lock()
+			n2xx++
+			mu.Unlock()
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver(l, response(200, "OK", "z9hG4bK-c3", "INVITE", "t1"))
+	deliver(l, response(200, "OK", "z9hG4bK-c3", "INVITE", "t2")) // a forked answer (RFC 6026 §8.4)
+	mu.Lock()
+	if n2xx != 2 {
+		t.Errorf("2xx delivered %d times, want 2", n2xx)
+	}
+	mu.Unlock()
+	if rec.count(`^ACK`) != 0 {
+		t.Error("the transaction ACKed a 2xx itself")
+	}
+	deliver(l, response(200, "OK", "z9hG4bK-unknown", "INVITE", "t1"))
+	if c.strays != 1 {
+		t.Errorf("stray response not handed to the core")
+	}
+	waitFor(t, "Timer M", func() bool { return l.Count() == 0 })
+}

@@ -1,0 +1,511 @@
+package phones
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// baresip 1.0.0 driven over ctrl_tcp (netstring JSON), with its SIP trace
+// (-s) on stdout. See /work/shared/notes/real-clients.md.
+
+// event is one ctrl_tcp event.
+type event map[string]any
+
+func (e event) str(k string) string {
+	s, _ := e[k].(string)
+	return s
+}
+func (e event) typ() string   { return e.str("type") }
+func (e event) param() string { return e.str("param") }
+func (e event) id() string    { return e.str("id") }
+func (e event) peer() string  { return e.str("peeruri") }
+
+type baresip struct {
+	name     string // for messages: "alice/udp"
+	p        *proc
+	sipPort  int // UDP and TCP; TLS is sipPort+1
+	ctrlPort int
+	rtpLo    int
+	rtpHi    int
+	conn     net.Conn
+
+	mu        sync.Mutex
+	events    []event
+	readErr   error
+	responses chan map[string]any
+	cmdMu     sync.Mutex
+	token     int
+}
+
+// startBaresip starts baresip with its own config dir (empty accounts file,
+// ctrl_tcp, g711, ausine source, aubridge player, TLS certificate) and
+// connects to ctrl_tcp.
+func startBaresip(t *testing.T, bin, name, certBoth string, pp *portPlan) (*baresip, error) {
+	t.Helper()
+	dir, err := os.MkdirTemp(t.TempDir(), "baresip-")
+	if err != nil {
+		return nil, err
+	}
+	// block: SIP p (udp+tcp), TLS p+1, ctrl p+5, RTP p+10..p+29.
+	base, err := pp.block(40, func(p int) bool {
+		return portsFree([]int{p, p + 10, p + 12, p + 14}, []int{p, p + 1, p + 5})
+	})
+	if err != nil {
+		return nil, err
+	}
+	b := &baresip{name: name, sipPort: base, ctrlPort: base + 5, rtpLo: base + 10, rtpHi: base + 29,
+		responses: make(chan map[string]any, 16)}
+	tag := strings.NewReplacer("/", "-").Replace(name) + "-" + strconv.Itoa(base)
+	config := fmt.Sprintf(`poll_method epoll
+sip_listen 127.0.0.1:%d
+sip_certificate %s
+net_interface 127.0.0.1
+dns_server 127.0.0.1:53
+rtp_ports %d-%d
+module_path /usr/lib/baresip/modules
+module g711.so
+module ausine.so
+module aubridge.so
+module_app menu.so
+module_app ctrl_tcp.so
+ctrl_tcp_listen 127.0.0.1:%d
+module_tmp uuid.so
+module_tmp account.so
+audio_player aubridge,nowhere-%s
+audio_source ausine,440
+audio_alert aubridge,nowhere-%s
+ausrc_srate 48000
+ausrc_channels 2
+`, b.sipPort, certBoth, b.rtpLo, b.rtpHi, b.ctrlPort, tag, tag)
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), nil, 0o644); err != nil {
+		return nil, err
+	}
+	b.p, err = startProc(t, "baresip "+name, nil, nil, bin, "-s", "-f", dir)
+	if err != nil {
+		return nil, err
+	}
+	ctrl := fmt.Sprintf("127.0.0.1:%d", b.ctrlPort)
+	if !waitFor(10*time.Second, func() bool {
+		if !b.p.running() {
+			return true
+		}
+		c, err := net.DialTimeout("tcp", ctrl, 200*time.Millisecond)
+		if err == nil {
+			b.conn = c
+		}
+		return err == nil
+	}) || b.conn == nil {
+		b.p.kill()
+		return nil, fmt.Errorf("baresip %s: ctrl_tcp %s not up within 10 s:\n%s", name, ctrl, tail(b.p.out.String(), 2000))
+	}
+	t.Cleanup(func() { b.conn.Close() })
+	go b.readLoop()
+	return b, nil
+}
+
+// readLoop reads netstrings: events are kept, responses go to b.responses.
+func (b *baresip) readLoop() {
+	r := bufio.NewReader(b.conn)
+	for {
+		m, err := readNetstring(r)
+		if err != nil {
+			b.mu.Lock()
+			b.readErr = err
+			b.mu.Unlock()
+			close(b.responses)
+			return
+		}
+		if m["event"] == true {
+			b.mu.Lock()
+			b.events = append(b.events, event(m))
+			b.mu.Unlock()
+			continue
+		}
+		if m["response"] == true {
+			select {
+			case b.responses <- m:
+			default: // nobody waits for it
+			}
+		}
+	}
+}
+
+func readNetstring(r *bufio.Reader) (map[string]any, error) {
+	n, err := r.ReadString(':')
+	if err != nil {
+		return nil, err
+	}
+	size, err := strconv.Atoi(strings.TrimSpace(n[:len(n)-1]))
+	if err != nil || size < 0 || size > 4<<20 {
+		return nil, fmt.Errorf("bad netstring length %q", n)
+	}
+	buf := make([]byte, size+1)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	if buf[size] != ',' {
+		return nil, errors.New("netstring without ','")
+	}
+	var m map[string]any
+	return m, json.Unmarshal(buf[:size], &m)
+}
+
+// cmd sends a ctrl_tcp command and returns the response's data. A response
+// with ok=false is an error.
+func (b *baresip) cmd(command, params string) (string, error) {
+	b.cmdMu.Lock()
+	defer b.cmdMu.Unlock()
+	b.token++
+	tok := fmt.Sprintf("t%d", b.token)
+	j, _ := json.Marshal(map[string]string{"command": command, "params": params, "token": tok})
+	b.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if _, err := fmt.Fprintf(b.conn, "%d:%s,", len(j), j); err != nil {
+		return "", fmt.Errorf("%s: ctrl_tcp %s: %v", b.name, command, err)
+	}
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case m, ok := <-b.responses:
+			if !ok {
+				return "", fmt.Errorf("%s: ctrl_tcp closed during %s: %v", b.name, command, b.readErr)
+			}
+			if m["token"] != tok {
+				continue
+			}
+			data, _ := m["data"].(string)
+			if m["ok"] != true {
+				return data, fmt.Errorf("%s: command %s %q failed: %s", b.name, command, params, strings.TrimSpace(data))
+			}
+			return data, nil
+		case <-timeout:
+			return "", fmt.Errorf("%s: no response to %s within 5 s", b.name, command)
+		}
+	}
+}
+
+// mark is the number of events seen so far; waitEvent looks at later ones.
+func (b *baresip) mark() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.events)
+}
+
+// waitEvent waits up to d for an event after mark whose type is typ (or one
+// of "A|B") and for which match (if not nil) is true.
+func (b *baresip) waitEvent(mark int, d time.Duration, typ string, match func(event) bool) (event, error) {
+	var found event
+	types := strings.Split(typ, "|")
+	ok := waitFor(d, func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, e := range b.events[min(mark, len(b.events)):] {
+			if slices.Contains(types, e.typ()) && (match == nil || match(e)) {
+				found = e
+				return true
+			}
+		}
+		return b.readErr != nil
+	})
+	if !ok || found == nil {
+		return nil, fmt.Errorf("%s: no %s event within %v (events since: %s)", b.name, typ, d, b.eventSummary(mark))
+	}
+	return found, nil
+}
+
+// eventSummary lists the types and params of events after mark (without
+// the periodic CALL_RTCP).
+func (b *baresip) eventSummary(mark int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var s []string
+	for _, e := range b.events[min(mark, len(b.events)):] {
+		if e.typ() == "CALL_RTCP" {
+			continue
+		}
+		s = append(s, e.typ()+"("+e.param()+")")
+	}
+	if b.readErr != nil {
+		s = append(s, "ctrl_tcp: "+b.readErr.Error())
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+// account is a baresip account line for user over tr ("udp", "tcp", "tls")
+// with outbound set to Parley's listener for tr.
+func account(user, pw, tr, target, answermode string) string {
+	return fmt.Sprintf(`<sip:%s@%s;transport=%s>;auth_user=%s;auth_pass=%s;outbound="sip:%s;transport=%s";regint=600;mwi=no;answermode=%s;audio_codecs=PCMU,PCMA;ptime=20`,
+		user, domain, tr, user, pw, target, tr, answermode)
+}
+
+// register adds the account with uanew and waits for REGISTER_OK.
+func (b *baresip) register(user, pw, tr, target, answermode string) error {
+	m := b.mark()
+	if _, err := b.cmd("uanew", account(user, pw, tr, target, answermode)); err != nil {
+		return err
+	}
+	ev, err := b.waitEvent(m, 10*time.Second, "REGISTER_OK|REGISTER_FAIL", nil)
+	if err != nil {
+		return err
+	}
+	if ev.typ() != "REGISTER_OK" {
+		return fmt.Errorf("%s: %s %q", b.name, ev.typ(), ev.param())
+	}
+	return nil
+}
+
+// quit sends quit (baresip un-REGISTERs) and waits up to 5 s for the exit;
+// then it is killed by PID.
+func (b *baresip) quit() {
+	if !b.p.running() {
+		return
+	}
+	j := `{"command":"quit","params":"","token":"quit"}`
+	b.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	fmt.Fprintf(b.conn, "%d:%s,", len(j), j)
+	if !b.p.wait(5 * time.Second) {
+		b.p.kill()
+	}
+}
+
+// calls returns the number of active calls (from listcalls).
+func (b *baresip) calls() (int, error) {
+	out, err := b.cmd("listcalls", "")
+	if err != nil {
+		return 0, err
+	}
+	m := regexp.MustCompile(`Active calls \((\d+)\)`).FindStringSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("%s: listcalls: unexpected output %q", b.name, out)
+	}
+	return strconv.Atoi(m[1])
+}
+
+// hangupAll hangs up until no call is left (bounded).
+func (b *baresip) hangupAll() {
+	for range 6 {
+		n, err := b.calls()
+		if err != nil || n == 0 {
+			return
+		}
+		b.cmd("hangup", "")
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// audioStats is what audio_debug shows for the current call.
+type audioStats struct {
+	localPort int            // our RTP port
+	remote    string         // RTP peer from the SDP (ip:port)
+	rcvd      map[string]int // RTCP member address → packets received from it
+	tx        int            // packets sent
+	raw       string
+}
+
+var (
+	adLocalRE  = regexp.MustCompile(`local: [0-9.]+:(\d+), remote: ([0-9.]+:\d+)`)
+	adMemberRE = regexp.MustCompile(`IP=([0-9.]+:\d+) psent=\d+ rcvd=(\d+)`)
+	adTxRE     = regexp.MustCompile(`TX: packets=(\d+)`)
+)
+
+func (b *baresip) audioDebug() (audioStats, error) {
+	out, err := b.cmd("audio_debug", "")
+	if err != nil {
+		return audioStats{}, err
+	}
+	st := audioStats{rcvd: map[string]int{}, raw: out}
+	m := adLocalRE.FindStringSubmatch(out)
+	if m == nil {
+		return st, fmt.Errorf("%s: audio_debug without local/remote: %q", b.name, out)
+	}
+	st.localPort, _ = strconv.Atoi(m[1])
+	st.remote = m[2]
+	for _, mm := range adMemberRE.FindAllStringSubmatch(out, -1) {
+		n, _ := strconv.Atoi(mm[2])
+		st.rcvd[mm[1]] += n
+	}
+	if mm := adTxRE.FindStringSubmatch(out); mm != nil {
+		st.tx, _ = strconv.Atoi(mm[1])
+	}
+	return st, nil
+}
+
+// sipMsg is one message of baresip's SIP trace.
+type sipMsg struct {
+	proto, src, dst string
+	start           string              // request or status line
+	hdr             map[string][]string // lower-case names
+	body            string
+}
+
+func (m sipMsg) isResponse() bool { return strings.HasPrefix(m.start, "SIP/2.0 ") }
+
+// code is the status code of a response (0 for a request).
+func (m sipMsg) code() int {
+	if !m.isResponse() {
+		return 0
+	}
+	f := strings.Fields(m.start)
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+// method is the method of a request, or the CSeq method of a response.
+func (m sipMsg) method() string {
+	if !m.isResponse() {
+		return strings.Fields(m.start)[0]
+	}
+	return m.cseqMethod()
+}
+
+func (m sipMsg) cseqMethod() string {
+	f := strings.Fields(m.get("cseq"))
+	if len(f) < 2 {
+		return ""
+	}
+	return f[1]
+}
+
+func (m sipMsg) cseqNum() int {
+	f := strings.Fields(m.get("cseq"))
+	if len(f) < 1 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[0])
+	return n
+}
+
+func (m sipMsg) get(name string) string {
+	if v := m.hdr[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func (m sipMsg) callID() string { return m.get("call-id") }
+
+// String is a short form for messages: "UDP a -> b: INVITE sip:... (CSeq 1 INVITE)".
+func (m sipMsg) String() string {
+	return fmt.Sprintf("%s %s -> %s: %s (CSeq %s)", m.proto, m.src, m.dst, m.start, m.get("cseq"))
+}
+
+// full is the message as traced, with its transport line.
+func (m sipMsg) full() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s %s -> %s\n%s\n", m.proto, m.src, m.dst, m.start)
+	for k, vs := range m.hdr {
+		for _, v := range vs {
+			fmt.Fprintf(&sb, "%s: %s\n", k, v)
+		}
+	}
+	if m.body != "" {
+		sb.WriteString("\n" + m.body)
+	}
+	return sb.String()
+}
+
+const (
+	traceOpen  = "\x1b[36;1m#\n"
+	traceClose = "\x1b[;m"
+)
+
+// trace parses every complete SIP message baresip printed so far.
+func (b *baresip) trace() []sipMsg {
+	var msgs []sipMsg
+	parts := strings.Split(b.p.out.String(), traceOpen)
+	for _, part := range parts[1:] {
+		end := strings.Index(part, traceClose)
+		if end < 0 {
+			continue
+		}
+		part = strings.ReplaceAll(part[:end], "\r\n", "\n")
+		nl := strings.IndexByte(part, '\n')
+		if nl < 0 {
+			continue
+		}
+		f := strings.Fields(part[:nl]) // UDP 127.0.0.1:a -> 127.0.0.1:b
+		if len(f) != 4 {
+			continue
+		}
+		m := sipMsg{proto: f[0], src: f[1], dst: f[3], hdr: map[string][]string{}}
+		head, body, _ := strings.Cut(part[nl+1:], "\n\n")
+		lines := strings.Split(head, "\n")
+		m.start = lines[0]
+		for _, l := range lines[1:] {
+			k, v, ok := strings.Cut(l, ":")
+			if !ok {
+				continue
+			}
+			m.hdr[strings.ToLower(strings.TrimSpace(k))] = append(m.hdr[strings.ToLower(strings.TrimSpace(k))], strings.TrimSpace(v))
+		}
+		m.body = strings.TrimRight(body, "\n")
+		if m.start == "" {
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+// traceMark is the number of SIP messages traced so far.
+func (b *baresip) traceMark() int { return len(b.trace()) }
+
+// sent reports whether the phone sent m (as opposed to received it): it
+// went to one of Parley's listeners or left from the phone's own SIP ports.
+func (b *baresip) sent(s *parley, m sipMsg) bool {
+	if s.isParley(m.dst) {
+		return true
+	}
+	own := []string{fmt.Sprintf("127.0.0.1:%d", b.sipPort), fmt.Sprintf("127.0.0.1:%d", b.sipPort+1)}
+	return m.src == own[0] || m.src == own[1]
+}
+
+// findMsg waits up to d for a traced message after mark for which match is
+// true.
+func (b *baresip) findMsg(mark int, d time.Duration, match func(sipMsg) bool) (sipMsg, bool) {
+	var found sipMsg
+	ok := waitFor(d, func() bool {
+		msgs := b.trace()
+		for _, m := range msgs[min(mark, len(msgs)):] {
+			if match(m) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found, ok
+}
+
+// traceSummary lists the start lines of the traced messages after mark,
+// with their direction, for failure reasons.
+func (b *baresip) traceSummary(s *parley, mark int) string {
+	msgs := b.trace()
+	var out []string
+	for _, m := range msgs[min(mark, len(msgs)):] {
+		dir := "<-"
+		if b.sent(s, m) {
+			dir = "->"
+		}
+		out = append(out, fmt.Sprintf("%s %s [%s]", dir, m.start, m.get("cseq")))
+	}
+	return strings.Join(out, "; ")
+}
