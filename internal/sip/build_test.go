@@ -87,10 +87,10 @@ func TestAppendResponseToMalformed(t *testing.T) {
 	// so a 505 can go back to its Via (RFC 4475 §3.1.2.16).
 	var req Message
 	data := wire("OPTIONS sip:bob@example.com SIP/7.0", with("CSeq: 1 OPTIONS", "Via: SIP/7.0/UDP c.example.com;branch=z9hG4bKkdjuw"), "")
-	if err := Parse(data, &req); err != ErrVersion {
+	if err := Parse(data, &req); err != errVersion {
 		t.Fatalf("err = %v", err)
 	}
-	out := AppendResponse(nil, &req, ErrVersion.Code, ErrVersion.Reason, []byte("t"), nil, "", nil)
+	out := AppendResponse(nil, &req, errVersion.Code(), errVersion.Reason(), []byte("t"), nil, "", nil)
 	res := mustParse(t, out)
 	if res.StatusCode() != 505 || string(res.Via.Host) != "c.example.com" || res.CSeq != 1 || string(res.ToTag) != "t" {
 		t.Fatalf("got\n%s", out)

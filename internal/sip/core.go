@@ -25,14 +25,14 @@ func (m *Message) parseTopVia(int) error {
 	it := m.Values(HdrVia)
 	v, ok := it.Next()
 	if !ok {
-		return ErrNoVia
+		return errNoVia
 	}
 	via, err := ParseVia(v)
 	if err != nil {
 		if err == errViaParams {
 			m.Via = via // sent-by is good: the 400 can still be sent
 		}
-		return ErrVia
+		return errVia
 	}
 	m.Via = via
 	return nil
@@ -44,9 +44,7 @@ func (m *Message) parseTopVia(int) error {
 // A server calls it before acting on those headers itself (registrar, proxy
 // route processing); a proxy that only relays them need not.
 func (l Limits) Validate(m *Message) error {
-	if l.MaxValues <= 0 {
-		l.MaxValues = DefaultLimits.MaxValues
-	}
+	l = l.withDefaults()
 	if err := m.checkEmptyLines(); err != nil {
 		return err
 	}
@@ -54,31 +52,32 @@ func (l Limits) Validate(m *Message) error {
 	n := 0
 	for v, ok := it.Next(); ok; v, ok = it.Next() {
 		if n++; n > l.MaxValues {
-			return ErrTooManyValues
+			return errTooManyValues
 		}
 		if _, err := ParseVia(v); err != nil {
-			return ErrVia
+			return errVia
 		}
 	}
 	return m.parseAddrLists(l.MaxValues)
 }
 
-// Validate is DefaultLimits.Validate(m).
-func (m *Message) Validate() error { return DefaultLimits.Validate(m) }
+// Validate checks m with the limits it was parsed with (see Limits.Validate),
+// so that a server's configured limits apply without being passed around.
+func (m *Message) Validate() error { return m.limits.Validate(m) }
 
 func (m *Message) parseFromTo(int) error {
 	if m.dup(HdrFrom) || m.dup(HdrTo) {
-		return ErrDuplicateHeader
+		return errDuplicateHeader
 	}
 	if !m.Has(HdrFrom) || !m.Has(HdrTo) {
-		return ErrNoFromTo
+		return errNoFromTo
 	}
 	var err error
 	if m.From, err = ParseNameAddr(m.Get(HdrFrom)); err != nil {
-		return ErrFrom
+		return errFrom
 	}
 	if m.To, err = ParseNameAddr(m.Get(HdrTo)); err != nil {
-		return ErrTo
+		return errTo
 	}
 	m.FromTag, _ = m.From.Param("tag")
 	m.ToTag, _ = m.To.Param("tag")
@@ -87,15 +86,15 @@ func (m *Message) parseFromTo(int) error {
 
 func (m *Message) parseCallID(int) error {
 	if m.dup(HdrCallID) {
-		return ErrDuplicateHeader
+		return errDuplicateHeader
 	}
 	id := m.Get(HdrCallID)
 	if len(id) == 0 {
-		return ErrCallID
+		return errCallID
 	}
 	for _, c := range id {
 		if !wordChars[c] && c != '@' {
-			return ErrCallID
+			return errCallID
 		}
 	}
 	m.CallID = id
@@ -106,7 +105,7 @@ func (m *Message) parseCallID(int) error {
 // and the method matches the request's (§8.1.1.5, RFC 4475 §3.1.2.17).
 func (m *Message) parseCSeq(int) error {
 	if m.dup(HdrCSeq) {
-		return ErrDuplicateHeader
+		return errDuplicateHeader
 	}
 	v := m.Get(HdrCSeq)
 	i := 0
@@ -116,15 +115,15 @@ func (m *Message) parseCSeq(int) error {
 	n, ok := parseUint(v[:i], 1<<31-1)
 	meth := trimLWS(v[i:])
 	if !ok || i == len(v) || !isWS(v[i]) || !isToken(meth) {
-		return ErrCSeq
+		return errCSeq
 	}
 	m.CSeq, m.cseqMethodRaw = uint32(n), meth
 	m.CSeqMethod = LookupMethod(meth)
 	if m.request && string(meth) != string(m.MethodName()) {
 		if m.method == MethodUnknown {
-			return ErrCSeqUnknownMethod // RFC 4475 §3.1.2.18: 501 is the better answer
+			return errCSeqUnknownMethod // RFC 4475 §3.1.2.18: 501 is the better answer
 		}
-		return ErrCSeqMethod
+		return errCSeqMethod
 	}
 	return nil
 }
@@ -133,26 +132,26 @@ func (m *Message) parseCSeq(int) error {
 // Content-Length (§20.14).
 func (m *Message) parseScalars(int) error {
 	if m.dup(HdrMaxForwards) || m.dup(HdrContentLength) {
-		return ErrDuplicateHeader
+		return errDuplicateHeader
 	}
 	if v := m.Get(HdrMaxForwards); m.Has(HdrMaxForwards) {
 		n, ok := parseUint(v, 255)
 		if !ok {
-			return ErrMaxForwards
+			return errMaxForwards
 		}
 		m.MaxForwards = int(n)
 	}
 	if v := m.Get(HdrExpires); m.Has(HdrExpires) {
 		n, ok := parseUint(v, 1<<32-1)
 		if !ok {
-			return ErrExpires
+			return errExpires
 		}
 		m.Expires = int(n)
 	}
 	if v := m.Get(HdrContentLength); m.Has(HdrContentLength) {
 		n, ok := parseUint(v, 1<<31-1)
 		if !ok {
-			return ErrContentLength
+			return errContentLength
 		}
 		m.ContentLength = int(n)
 	}
@@ -169,13 +168,13 @@ func (m *Message) checkEmptyLines() error {
 		}
 		switch h.Kind {
 		case HdrVia:
-			return ErrVia
+			return errVia
 		case HdrContact:
-			return ErrContact
+			return errContact
 		case HdrRoute:
-			return ErrRoute
+			return errRoute
 		case HdrRecordRoute:
-			return ErrRecordRoute
+			return errRecordRoute
 		}
 	}
 	return nil
@@ -187,13 +186,13 @@ func (m *Message) parseAddrLists(maxValues int) error {
 	lists := [...]struct {
 		k   HeaderKind
 		err *ParseError
-	}{{HdrContact, ErrContact}, {HdrRoute, ErrRoute}, {HdrRecordRoute, ErrRecordRoute}}
+	}{{HdrContact, errContact}, {HdrRoute, errRoute}, {HdrRecordRoute, errRecordRoute}}
 	for _, l := range lists {
 		it := m.Values(l.k)
 		n := 0
 		for v, ok := it.Next(); ok; v, ok = it.Next() {
 			if n++; n > maxValues {
-				return ErrTooManyValues
+				return errTooManyValues
 			}
 			if l.k == HdrContact && len(v) == 1 && v[0] == '*' {
 				continue

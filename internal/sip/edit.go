@@ -76,17 +76,18 @@ func (m *Message) hasKind(k editKind) bool {
 	return false
 }
 
-var (
-	crlf     = []byte("\r\n")
-	colonSP  = []byte(": ")
-	viaName  = []byte("Via: ")
-	rrName   = []byte("Record-Route: ")
-	rtName   = []byte("Route: ")
-	mfName   = []byte("Max-Forwards: ")
-	clName   = []byte("Content-Length: ")
-	received = []byte(";received=")
-	rportEq  = []byte("rport=")
-	spaceB   = []byte(" ")
+// Fixed text of edits. Constants, so nothing can change them; the []byte
+// conversions at the call sites do not escape and so do not allocate.
+const (
+	crlf     = "\r\n"
+	viaName  = "Via: "
+	rrName   = "Record-Route: "
+	rtName   = "Route: "
+	mfName   = "Max-Forwards: "
+	clName   = "Content-Length: "
+	received = ";received="
+	rportEq  = "rport="
+	spaceB   = " "
 )
 
 // AppendTo appends the message with its edits applied to dst.
@@ -130,7 +131,7 @@ func (m *Message) SetReason(reason []byte) {
 		m.setEdit(editReason, int(m.reason.off), int(m.reason.end), reason)
 		return
 	}
-	m.setEdit(editReason, int(m.reason.off), int(m.reason.end), spaceB, reason)
+	m.setEdit(editReason, int(m.reason.off), int(m.reason.end), []byte(spaceB), reason)
 }
 
 // DecrementMaxForwards lowers Max-Forwards by one, or adds "Max-Forwards: 70"
@@ -152,7 +153,7 @@ func (m *Message) SetMaxForwards(n int) {
 	var b [4]byte
 	v := appendInt(b[:0], n)
 	if m.first[HdrMaxForwards] < 0 {
-		m.setEdit(editMaxForwards, m.hdrEnd, m.hdrEnd, mfName, v, crlf)
+		m.setEdit(editMaxForwards, m.hdrEnd, m.hdrEnd, []byte(mfName), v, []byte(crlf))
 		return
 	}
 	h := &m.hdrs[m.first[HdrMaxForwards]]
@@ -168,12 +169,12 @@ func (m *Message) AddRecordRoute(value []byte) { m.insertAbove(HdrRecordRoute, r
 // PushRoute inserts "Route: value" above the others (§16.6 step 7, RFC 3327 Path).
 func (m *Message) PushRoute(value []byte) { m.insertAbove(HdrRoute, rtName, value) }
 
-func (m *Message) insertAbove(k HeaderKind, name, value []byte) {
+func (m *Message) insertAbove(k HeaderKind, name string, value []byte) {
 	at := m.hdrStart
 	if f := m.first[k]; f >= 0 {
 		at = int(m.hdrs[f].line.off)
 	}
-	m.addEdit(at, at, name, value, crlf)
+	m.addEdit(at, at, []byte(name), value, []byte(crlf))
 }
 
 // AddHeader appends a header line after the existing ones.
@@ -207,7 +208,7 @@ func (m *Message) EnsureContentLength() {
 		return
 	}
 	var b [12]byte
-	m.setEdit(editContentLength, m.hdrEnd, m.hdrEnd, clName, appendInt(b[:0], m.body.len()), crlf)
+	m.setEdit(editContentLength, m.hdrEnd, m.hdrEnd, []byte(clName), appendInt(b[:0], m.body.len()), []byte(crlf))
 }
 
 // SetBody replaces the body and its Content-Length (and Content-Type when ctype
@@ -218,7 +219,7 @@ func (m *Message) SetBody(ctype, body []byte) {
 	if f := m.first[HdrContentLength]; f >= 0 {
 		m.setEdit(editContentLength, int(m.hdrs[f].value.off), int(m.hdrs[f].value.end), cl)
 	} else {
-		m.setEdit(editContentLength, m.hdrEnd, m.hdrEnd, clName, cl, crlf)
+		m.setEdit(editContentLength, m.hdrEnd, m.hdrEnd, []byte(clName), cl, []byte(crlf))
 	}
 	if ctype != nil {
 		if f := m.first[HdrContentType]; f >= 0 {
@@ -242,7 +243,7 @@ func (m *Message) SetViaReceived(recv []byte, rport int) {
 		if p := paramElem(v.Params, "rport"); p != nil {
 			s := m.spanOf(p)
 			var b [6]byte
-			m.setEdit(editRPort, int(s.off), int(s.end), rportEq, appendInt(b[:0], rport))
+			m.setEdit(editRPort, int(s.off), int(s.end), []byte(rportEq), appendInt(b[:0], rport))
 		}
 	}
 	switch {
@@ -253,7 +254,7 @@ func (m *Message) SetViaReceived(recv []byte, rport int) {
 		m.setEdit(editReceived, int(s.off), int(s.end), recv)
 	default:
 		end := int(m.spanOf(v.Raw).end)
-		m.setEdit(editReceived, end, end, received, recv)
+		m.setEdit(editReceived, end, end, []byte(received), recv)
 	}
 }
 

@@ -148,7 +148,7 @@ func TestPopVia(t *testing.T) {
 		if got := values(&re, HdrVia); got != want {
 			t.Fatalf("after pop %d: Via %q, want %q\n%s", i+1, got, want, out)
 		}
-		if want == "" && err != ErrNoVia {
+		if want == "" && err != errNoVia {
 			t.Fatalf("after the last pop: err %v", err)
 		}
 	}

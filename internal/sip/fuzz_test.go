@@ -13,7 +13,7 @@ import (
 // response AppendResponse builds for a request. One exception: Parse checks
 // only the top Via (the rest is Validate's job), so when Validate fails,
 // popping the top Via may expose a bad one and the reparse may fail with
-// ErrVia. A proxy validates a response before relaying it, since it must read
+// errVia. A proxy validates a response before relaying it, since it must read
 // the next Via to send it on (RFC 3261 §16.7 step 3, §18.2.2).
 // Crashers found are kept under testdata/fuzz/FuzzParse and as named cases in
 // TestFuzzRegressions.
@@ -48,7 +48,7 @@ func checkParseInvariants(t *testing.T, data []byte) {
 	out := forwardEdits(&m)
 	var re Message
 	err := Parse(out, &re)
-	if err != nil && (valid || err != ErrVia) {
+	if err != nil && (valid || err != errVia) {
 		t.Fatalf("edited message does not parse: %v\ninput:\n%q\noutput:\n%q", err, data, out)
 	}
 	if valid && err == nil {

@@ -65,6 +65,8 @@ type Message struct {
 	hdrStart, hdrEnd int  // offsets of the first header line and of the empty line
 	reasonSP         bool // the status line has a space before the reason phrase
 
+	limits Limits // as passed to Parse, defaults filled in
+
 	edits         []edit
 	scratch       []byte
 	viasRemoved   int

@@ -5,61 +5,90 @@ import (
 	"math"
 )
 
-// ParseError is a message that could not be parsed. Code is the status a server
-// answers with (400, or 505 for a wrong SIP version) and Reason a reason phrase
-// that says what is wrong.
+// ParseError is a message that could not be parsed. Its fields are unexported
+// so that the shared error values below cannot be changed by a caller.
 type ParseError struct {
-	Code   int
-	Reason string
+	code   int
+	reason string
 }
 
-func (e *ParseError) Error() string { return e.Reason }
+// Code is the status a server answers with: 400, or 505 for a wrong SIP
+// version (501 for an unknown CSeq method).
+func (e *ParseError) Code() int { return e.code }
+
+// Reason is a reason phrase that says what is wrong, e.g. "Bad CSeq Header".
+func (e *ParseError) Reason() string { return e.reason }
+
+func (e *ParseError) Error() string { return e.reason }
 
 func perr(code int, reason string) *ParseError { return &ParseError{code, reason} }
 
-// Parse errors. They are values so that a failed parse does not allocate.
+// Parse errors. They are allocated once so that a failed parse does not
+// allocate, and unexported so that no caller can replace them; callers use
+// errors.As with *ParseError and read Code and Reason.
 var (
-	ErrEmpty             = perr(400, "Empty Message")
-	ErrNoHeaderEnd       = perr(400, "Incomplete Header Section")
-	ErrStartLine         = perr(400, "Bad Start Line")
-	ErrMethod            = perr(400, "Bad Method")
-	ErrRequestURI        = perr(400, "Bad Request-URI")
-	ErrURIHeaders        = perr(400, "Request-URI Must Not Have Headers")
-	ErrVersion           = perr(505, "Version Not Supported")
-	ErrStatusCode        = perr(400, "Bad Status Code")
-	ErrHeaderLine        = perr(400, "Malformed Header Line")
-	ErrTooManyHeaders    = perr(400, "Too Many Headers")
-	ErrVia               = perr(400, "Bad Via Header")
-	ErrNoVia             = perr(400, "Missing Via Header")
-	ErrFrom              = perr(400, "Bad From Header")
-	ErrTo                = perr(400, "Bad To Header")
-	ErrNoFromTo          = perr(400, "Missing From or To Header")
-	ErrCallID            = perr(400, "Bad Call-ID Header")
-	ErrCSeq              = perr(400, "Bad CSeq Header")
-	ErrCSeqMethod        = perr(400, "CSeq Method Does Not Match")
-	ErrCSeqUnknownMethod = perr(501, "Not Implemented")
-	ErrMaxForwards       = perr(400, "Bad Max-Forwards Header")
-	ErrExpires           = perr(400, "Bad Expires Header")
-	ErrContentLength     = perr(400, "Bad Content-Length Header")
-	ErrContentTooLong    = perr(400, "Content-Length Larger Than Message")
-	ErrContact           = perr(400, "Bad Contact Header")
-	ErrRoute             = perr(400, "Bad Route Header")
-	ErrRecordRoute       = perr(400, "Bad Record-Route Header")
-	ErrDuplicateHeader   = perr(400, "Duplicate Single-Value Header")
-	ErrTooManyValues     = perr(400, "Too Many Header Values")
+	errEmpty             = perr(400, "Empty Message")
+	errNoHeaderEnd       = perr(400, "Incomplete Header Section")
+	errStartLine         = perr(400, "Bad Start Line")
+	errMethod            = perr(400, "Bad Method")
+	errRequestURI        = perr(400, "Bad Request-URI")
+	errURIHeaders        = perr(400, "Request-URI Must Not Have Headers")
+	errVersion           = perr(505, "Version Not Supported")
+	errStatusCode        = perr(400, "Bad Status Code")
+	errHeaderLine        = perr(400, "Malformed Header Line")
+	errTooManyHeaders    = perr(400, "Too Many Headers")
+	errVia               = perr(400, "Bad Via Header")
+	errNoVia             = perr(400, "Missing Via Header")
+	errFrom              = perr(400, "Bad From Header")
+	errTo                = perr(400, "Bad To Header")
+	errNoFromTo          = perr(400, "Missing From or To Header")
+	errCallID            = perr(400, "Bad Call-ID Header")
+	errCSeq              = perr(400, "Bad CSeq Header")
+	errCSeqMethod        = perr(400, "CSeq Method Does Not Match")
+	errCSeqUnknownMethod = perr(501, "Not Implemented")
+	errMaxForwards       = perr(400, "Bad Max-Forwards Header")
+	errExpires           = perr(400, "Bad Expires Header")
+	errContentLength     = perr(400, "Bad Content-Length Header")
+	errContentTooLong    = perr(400, "Content-Length Larger Than Message")
+	errContact           = perr(400, "Bad Contact Header")
+	errRoute             = perr(400, "Bad Route Header")
+	errRecordRoute       = perr(400, "Bad Record-Route Header")
+	errDuplicateHeader   = perr(400, "Duplicate Single-Value Header")
+	errTooManyValues     = perr(400, "Too Many Header Values")
 )
 
-// Limits bound the work one message can cause.
+// Default limits, used for a zero Limits field.
+const (
+	DefaultMaxHeaders = 128
+	DefaultMaxValues  = 64
+)
+
+// Limits bound the work one message can cause. A zero field means its default.
 type Limits struct {
-	MaxHeaders int // header lines; default 128
-	MaxValues  int // values in one Contact/Route/Record-Route/Via list; default 64
+	MaxHeaders int // header lines; default DefaultMaxHeaders
+	MaxValues  int // values in one Contact/Route/Record-Route/Via list; default DefaultMaxValues
 }
 
-// DefaultLimits are used by Parse.
-var DefaultLimits = Limits{MaxHeaders: 128, MaxValues: 64}
+// DefaultLimits returns the limits Parse uses.
+func DefaultLimits() Limits { return Limits{}.withDefaults() }
 
-// Parse parses one SIP message from buf into m with DefaultLimits. See Limits.Parse.
-func Parse(buf []byte, m *Message) error { return DefaultLimits.Parse(buf, m) }
+// withDefaults returns l with zero (or negative) fields set to their defaults
+// and MaxHeaders capped to what Message can index.
+func (l Limits) withDefaults() Limits {
+	if l.MaxHeaders <= 0 {
+		l.MaxHeaders = DefaultMaxHeaders
+	}
+	if l.MaxValues <= 0 {
+		l.MaxValues = DefaultMaxValues
+	}
+	if l.MaxHeaders > math.MaxInt16 {
+		l.MaxHeaders = math.MaxInt16 // Message.first holds int16 indexes
+	}
+	return l
+}
+
+// Parse parses one SIP message from buf into m with the default limits. See Limits.Parse.
+func Parse(buf []byte, m *Message) error { return Limits{}.Parse(buf, m) }
 
 // Parse parses one SIP message from buf into m (RFC 3261 §7, §20, §25). m keeps
 // references into buf, and buf is modified in place: line folds (CRLF followed by
@@ -68,24 +97,18 @@ func Parse(buf []byte, m *Message) error { return DefaultLimits.Parse(buf, m) }
 // (after a bad start line too: the header lines and the top Via are still read),
 // so that a server can answer a malformed request statelessly: see HasUsableVia.
 // Parse never reads outside buf and does not allocate when m is reused.
+// m remembers l: Message.Validate and Message.Clone apply the same limits.
 func (l Limits) Parse(buf []byte, m *Message) error {
+	l = l.withDefaults()
 	m.reset(buf)
-	if l.MaxHeaders <= 0 {
-		l.MaxHeaders = DefaultLimits.MaxHeaders
-	}
-	if l.MaxValues <= 0 {
-		l.MaxValues = DefaultLimits.MaxValues
-	}
-	if l.MaxHeaders > math.MaxInt16 {
-		l.MaxHeaders = math.MaxInt16 // Message.first holds int16 indexes
-	}
+	m.limits = l
 	pos := skipLeadingCRLF(buf)
 	if pos >= len(buf) {
-		return ErrEmpty
+		return errEmpty
 	}
 	line, next := lineAt(buf, pos)
 	if next < 0 {
-		return ErrNoHeaderEnd
+		return errNoHeaderEnd
 	}
 	startErr := m.parseStartLine(line)
 	m.hdrStart = next
@@ -156,11 +179,11 @@ func (m *Message) parseStartLine(s span) error {
 	sp1 := indexByte(line, ' ')
 	sp2 := lastIndexByte(line, ' ')
 	if sp1 <= 0 || sp2 <= sp1 {
-		return ErrStartLine
+		return errStartLine
 	}
 	method, uri, ver := line[:sp1], line[sp1+1:sp2], line[sp2+1:]
 	if !isToken(method) {
-		return ErrMethod
+		return errMethod
 	}
 	// The method is kept even if the rest is bad, so that a server never answers an ACK.
 	m.methodRaw = span{s.off, s.off + uint32(sp1)}
@@ -169,14 +192,14 @@ func (m *Message) parseStartLine(s span) error {
 		return err
 	}
 	if len(uri) == 0 || uri[0] == ' ' || uri[len(uri)-1] == ' ' {
-		return ErrStartLine // more than one SP between elements
+		return errStartLine // more than one SP between elements
 	}
 	u, err := ParseURI(uri)
 	if err != nil {
-		return ErrRequestURI
+		return errRequestURI
 	}
 	if u.IsSIP() && u.Headers != nil {
-		return ErrURIHeaders
+		return errURIHeaders
 	}
 	m.ruri = span{s.off + uint32(sp1) + 1, s.off + uint32(sp2)}
 	return nil
@@ -186,7 +209,7 @@ func (m *Message) parseStatusLine(s span) error {
 	line := m.buf[s.off:s.end]
 	sp1 := indexByte(line, ' ')
 	if sp1 < 0 {
-		return ErrStartLine
+		return errStartLine
 	}
 	if err := checkVersion(line[:sp1]); err != nil {
 		return err
@@ -200,7 +223,7 @@ func (m *Message) parseStatusLine(s span) error {
 	}
 	n, ok := parseUint(code, 999)
 	if !ok || len(code) != 3 || n < 100 || n > 699 {
-		return ErrStatusCode
+		return errStatusCode
 	}
 	m.status = int(n)
 	return nil
@@ -211,9 +234,9 @@ func checkVersion(v []byte) error {
 		return nil
 	}
 	if len(v) > 4 && equalFold(v[:4], "SIP/") {
-		return ErrVersion
+		return errVersion
 	}
-	return ErrStartLine
+	return errStartLine
 }
 
 func lastIndexByte(b []byte, c byte) int {
@@ -232,7 +255,7 @@ func (m *Message) splitHeaders(pos, max int) (int, error) {
 	for {
 		s, next := lineAt(buf, pos)
 		if next < 0 {
-			return 0, ErrNoHeaderEnd
+			return 0, errNoHeaderEnd
 		}
 		if s.len() == 0 {
 			m.hdrEnd = int(s.off)
@@ -244,12 +267,12 @@ func (m *Message) splitHeaders(pos, max int) (int, error) {
 			}
 			s2, n2 := lineAt(buf, next)
 			if n2 < 0 {
-				return 0, ErrNoHeaderEnd
+				return 0, errNoHeaderEnd
 			}
 			s.end, next = s2.end, n2
 		}
 		if len(m.hdrs) >= max {
-			return 0, ErrTooManyHeaders
+			return 0, errTooManyHeaders
 		}
 		if err := m.addHeader(s, next); err != nil {
 			return 0, err
@@ -262,14 +285,14 @@ func (m *Message) addHeader(s span, next int) error {
 	line := m.buf[s.off:s.end]
 	colon := indexByte(line, ':')
 	if colon <= 0 {
-		return ErrHeaderLine
+		return errHeaderLine
 	}
 	name := line[:colon]
 	for len(name) > 0 && isWS(name[len(name)-1]) {
 		name = name[:len(name)-1]
 	}
 	if !isToken(name) {
-		return ErrHeaderLine
+		return errHeaderLine
 	}
 	rest := line[colon+1:]
 	val := trimLWS(rest) // a stray CR is trimmed as well as SP and HTAB
@@ -297,7 +320,7 @@ func (m *Message) setBody(start int) error {
 		return nil
 	}
 	if m.ContentLength > rest {
-		return ErrContentTooLong
+		return errContentTooLong
 	}
 	m.body = span{uint32(start), uint32(start + m.ContentLength)}
 	return nil

@@ -135,54 +135,54 @@ func TestParseErrors(t *testing.T) {
 		want      *ParseError
 		usableVia bool
 	}{
-		{"empty", nil, ErrEmpty, false},
-		{"only CRLF", []byte("\r\n\r\n"), ErrEmpty, false},
-		{"no line end", []byte("INVITE sip:a@b SIP/2.0"), ErrNoHeaderEnd, false},
-		{"no empty line", []byte("INVITE sip:bob@example.com SIP/2.0\r\n" + strings.Join(stdHeaders, "\r\n") + "\r\n"), ErrNoHeaderEnd, true},
-		{"folded line at the end", []byte("INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n x"), ErrNoHeaderEnd, false},
-		{"no version", wire("INVITE sip:bob@example.com", stdHeaders, ""), ErrStartLine, true},
-		{"HTTP", wire("GET / HTTP/1.1", stdHeaders, ""), ErrStartLine, true},
-		{"SIP/3.0 request", wire("INVITE sip:bob@example.com SIP/3.0", stdHeaders, ""), ErrVersion, true},
-		{"SIP/3.0 response", wire("SIP/3.0 200 OK", stdHeaders, ""), ErrVersion, true},
-		{"double SP (RFC 4475 §3.1.2.9)", wire("INVITE  sip:bob@example.com SIP/2.0", stdHeaders, ""), ErrStartLine, true},
-		{"trailing SP (RFC 4475 §3.1.2.10)", wire("INVITE sip:bob@example.com SIP/2.0 ", stdHeaders, ""), ErrStartLine, true},
-		{"bad method", wire("INV<ITE sip:bob@example.com SIP/2.0", stdHeaders, ""), ErrMethod, true},
-		{"bad Request-URI", wire("INVITE <sip:bob@example.com> SIP/2.0", stdHeaders, ""), ErrRequestURI, true},
-		{"Request-URI headers", wire("INVITE sip:bob@example.com?Route=x SIP/2.0", stdHeaders, ""), ErrURIHeaders, true},
-		{"status code short", wire("SIP/2.0 20 OK", stdHeaders, ""), ErrStatusCode, true},
-		{"status code 700", wire("SIP/2.0 700 OK", stdHeaders, ""), ErrStatusCode, true},
-		{"status code huge", wire("SIP/2.0 4294967301 x", stdHeaders, ""), ErrStatusCode, true},
-		{"status code 099", wire("SIP/2.0 099 x", stdHeaders, ""), ErrStatusCode, true},
-		{"status line without code", wire("SIP/2.0", stdHeaders, ""), ErrStartLine, true},
-		{"header without colon", invite("NoColonHere"), ErrHeaderLine, true},
-		{"header name not a token", invite("Bad Name: x"), ErrHeaderLine, true},
-		{"header name empty", invite(": x"), ErrHeaderLine, true},
-		{"first header folded", []byte("INVITE sip:a@b SIP/2.0\r\n Via: SIP/2.0/UDP h\r\n\r\n"), ErrHeaderLine, false},
-		{"no Via", invite("Via:"), ErrNoVia, false},
-		{"bad Via", invite("Via: SIP/2.0/UDP"), ErrVia, false},
-		{"bad Via params keep sent-by", invite("Via: SIP/2.0/UDP h;;"), ErrVia, true},
-		{"no From", invite("From:"), ErrNoFromTo, true},
-		{"no To", invite("To:"), ErrNoFromTo, true},
-		{"bad From", invite("From: <sip:a@b"), ErrFrom, true},
-		{"bad To", invite("To: Bell, A <sip:a@b>"), ErrTo, true},
-		{"two To (compact)", invite("t: <sip:c@d>"), ErrDuplicateHeader, true},
-		{"no Call-ID", invite("Call-ID:"), ErrCallID, true},
-		{"bad Call-ID", invite("Call-ID: a b"), ErrCallID, true},
-		{"two Call-ID", invite("i: other"), ErrDuplicateHeader, true},
-		{"no CSeq", invite("CSeq:"), ErrCSeq, true},
-		{"CSeq without method", invite("CSeq: 1"), ErrCSeq, true},
-		{"CSeq without number", invite("CSeq: INVITE"), ErrCSeq, true},
-		{"CSeq 2**31", invite("CSeq: 2147483648 INVITE"), ErrCSeq, true},
-		{"CSeq method mismatch", invite("CSeq: 1 BYE"), ErrCSeqMethod, true},
-		{"CSeq method case", invite("CSeq: 1 invite"), ErrCSeqMethod, true},
-		{"Max-Forwards 256", invite("Max-Forwards: 256"), ErrMaxForwards, true},
-		{"Max-Forwards negative", invite("Max-Forwards: -1"), ErrMaxForwards, true},
-		{"Expires not a number", invite("Expires: soon"), ErrExpires, true},
-		{"Expires above 2**32", invite("Expires: 4294967296"), ErrExpires, true},
-		{"Content-Length negative", invite("Content-Length: -999"), ErrContentLength, true},
-		{"Content-Length huge", invite("Content-Length: 9999999999"), ErrContentLength, true},
-		{"Content-Length longer than data", invite("Content-Length: 10"), ErrContentTooLong, true},
-		{"two Content-Length", invite("Content-Length: 0", "l: 0"), ErrDuplicateHeader, true},
+		{"empty", nil, errEmpty, false},
+		{"only CRLF", []byte("\r\n\r\n"), errEmpty, false},
+		{"no line end", []byte("INVITE sip:a@b SIP/2.0"), errNoHeaderEnd, false},
+		{"no empty line", []byte("INVITE sip:bob@example.com SIP/2.0\r\n" + strings.Join(stdHeaders, "\r\n") + "\r\n"), errNoHeaderEnd, true},
+		{"folded line at the end", []byte("INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n x"), errNoHeaderEnd, false},
+		{"no version", wire("INVITE sip:bob@example.com", stdHeaders, ""), errStartLine, true},
+		{"HTTP", wire("GET / HTTP/1.1", stdHeaders, ""), errStartLine, true},
+		{"SIP/3.0 request", wire("INVITE sip:bob@example.com SIP/3.0", stdHeaders, ""), errVersion, true},
+		{"SIP/3.0 response", wire("SIP/3.0 200 OK", stdHeaders, ""), errVersion, true},
+		{"double SP (RFC 4475 §3.1.2.9)", wire("INVITE  sip:bob@example.com SIP/2.0", stdHeaders, ""), errStartLine, true},
+		{"trailing SP (RFC 4475 §3.1.2.10)", wire("INVITE sip:bob@example.com SIP/2.0 ", stdHeaders, ""), errStartLine, true},
+		{"bad method", wire("INV<ITE sip:bob@example.com SIP/2.0", stdHeaders, ""), errMethod, true},
+		{"bad Request-URI", wire("INVITE <sip:bob@example.com> SIP/2.0", stdHeaders, ""), errRequestURI, true},
+		{"Request-URI headers", wire("INVITE sip:bob@example.com?Route=x SIP/2.0", stdHeaders, ""), errURIHeaders, true},
+		{"status code short", wire("SIP/2.0 20 OK", stdHeaders, ""), errStatusCode, true},
+		{"status code 700", wire("SIP/2.0 700 OK", stdHeaders, ""), errStatusCode, true},
+		{"status code huge", wire("SIP/2.0 4294967301 x", stdHeaders, ""), errStatusCode, true},
+		{"status code 099", wire("SIP/2.0 099 x", stdHeaders, ""), errStatusCode, true},
+		{"status line without code", wire("SIP/2.0", stdHeaders, ""), errStartLine, true},
+		{"header without colon", invite("NoColonHere"), errHeaderLine, true},
+		{"header name not a token", invite("Bad Name: x"), errHeaderLine, true},
+		{"header name empty", invite(": x"), errHeaderLine, true},
+		{"first header folded", []byte("INVITE sip:a@b SIP/2.0\r\n Via: SIP/2.0/UDP h\r\n\r\n"), errHeaderLine, false},
+		{"no Via", invite("Via:"), errNoVia, false},
+		{"bad Via", invite("Via: SIP/2.0/UDP"), errVia, false},
+		{"bad Via params keep sent-by", invite("Via: SIP/2.0/UDP h;;"), errVia, true},
+		{"no From", invite("From:"), errNoFromTo, true},
+		{"no To", invite("To:"), errNoFromTo, true},
+		{"bad From", invite("From: <sip:a@b"), errFrom, true},
+		{"bad To", invite("To: Bell, A <sip:a@b>"), errTo, true},
+		{"two To (compact)", invite("t: <sip:c@d>"), errDuplicateHeader, true},
+		{"no Call-ID", invite("Call-ID:"), errCallID, true},
+		{"bad Call-ID", invite("Call-ID: a b"), errCallID, true},
+		{"two Call-ID", invite("i: other"), errDuplicateHeader, true},
+		{"no CSeq", invite("CSeq:"), errCSeq, true},
+		{"CSeq without method", invite("CSeq: 1"), errCSeq, true},
+		{"CSeq without number", invite("CSeq: INVITE"), errCSeq, true},
+		{"CSeq 2**31", invite("CSeq: 2147483648 INVITE"), errCSeq, true},
+		{"CSeq method mismatch", invite("CSeq: 1 BYE"), errCSeqMethod, true},
+		{"CSeq method case", invite("CSeq: 1 invite"), errCSeqMethod, true},
+		{"Max-Forwards 256", invite("Max-Forwards: 256"), errMaxForwards, true},
+		{"Max-Forwards negative", invite("Max-Forwards: -1"), errMaxForwards, true},
+		{"Expires not a number", invite("Expires: soon"), errExpires, true},
+		{"Expires above 2**32", invite("Expires: 4294967296"), errExpires, true},
+		{"Content-Length negative", invite("Content-Length: -999"), errContentLength, true},
+		{"Content-Length huge", invite("Content-Length: 9999999999"), errContentLength, true},
+		{"Content-Length longer than data", invite("Content-Length: 10"), errContentTooLong, true},
+		{"two Content-Length", invite("Content-Length: 0", "l: 0"), errDuplicateHeader, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,31 +202,31 @@ func TestParseDuplicates(t *testing.T) {
 	for _, h := range []string{"CSeq: 2 INVITE", "Max-Forwards: 5", "Call-ID: x", "To: <sip:x@y>", "From: <sip:x@y>;tag=9", "Content-Length: 0"} {
 		data := wire("INVITE sip:bob@example.com SIP/2.0", append(with("Content-Length: 0"), h), "")
 		var m Message
-		if err := Parse(data, &m); err != ErrDuplicateHeader {
+		if err := Parse(data, &m); err != errDuplicateHeader {
 			t.Errorf("second %q: err = %v", h, err)
 		}
 	}
 }
 
 func TestParseErrorCodes(t *testing.T) {
-	if ErrVersion.Code != 505 || ErrCSeqUnknownMethod.Code != 501 || ErrVia.Code != 400 {
+	if errVersion.Code() != 505 || errCSeqUnknownMethod.Code() != 501 || errVia.Code() != 400 {
 		t.Fatal("unexpected codes")
 	}
-	var err error = ErrCSeq
+	var err error = errCSeq
 	var pe *ParseError
 	if !errors.As(err, &pe) || pe.Error() != "Bad CSeq Header" {
 		t.Fatalf("ParseError: %v", err)
 	}
 	// An unknown method with a CSeq mismatch gets 501 (RFC 4475 §3.1.2.18).
 	var m Message
-	if err := Parse(wire("FOO sip:bob@example.com SIP/2.0", stdHeaders, ""), &m); err != ErrCSeqUnknownMethod {
+	if err := Parse(wire("FOO sip:bob@example.com SIP/2.0", stdHeaders, ""), &m); err != errCSeqUnknownMethod {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestHasUsableVia(t *testing.T) {
 	var m Message
-	if err := Parse(invite("CSeq: 99999999999999 INVITE"), &m); err != ErrCSeq {
+	if err := Parse(invite("CSeq: 99999999999999 INVITE"), &m); err != errCSeq {
 		t.Fatalf("err = %v", err)
 	}
 	if !m.HasUsableVia() || string(m.Via.Branch) != "z9hG4bK776asdhds" || !m.IsRequest() || m.Method() != INVITE {
@@ -234,7 +234,7 @@ func TestHasUsableVia(t *testing.T) {
 	}
 	// A bad start line keeps the method, so that a server never answers an ACK.
 	err := Parse(wire("ACK  sip:bob@example.com SIP/2.0", with("CSeq: 1 ACK"), ""), &m)
-	if err != ErrStartLine || m.Method() != ACK || !m.HasUsableVia() {
+	if err != errStartLine || m.Method() != ACK || !m.HasUsableVia() {
 		t.Fatalf("ACK: err %v method %v usable %v", err, m.Method(), m.HasUsableVia())
 	}
 }
@@ -331,7 +331,7 @@ func TestLimits(t *testing.T) {
 	if err := (Limits{MaxHeaders: n}).Parse(append([]byte(nil), data...), &m); err != nil {
 		t.Fatalf("at the limit: %v", err)
 	}
-	if err := (Limits{MaxHeaders: n - 1}).Parse(append([]byte(nil), data...), &m); err != ErrTooManyHeaders || !m.HasUsableVia() {
+	if err := (Limits{MaxHeaders: n - 1}).Parse(append([]byte(nil), data...), &m); err != errTooManyHeaders || !m.HasUsableVia() {
 		t.Fatalf("over the limit: %v (usable Via %v)", err, m.HasUsableVia())
 	}
 	if err := (Limits{MaxHeaders: 1 << 20}).Parse(append([]byte(nil), data...), &m); err != nil {
@@ -343,7 +343,7 @@ func TestLimits(t *testing.T) {
 	for _, tt := range []struct {
 		max  int
 		want error
-	}{{3, nil}, {2, ErrTooManyValues}, {0, nil}} {
+	}{{3, nil}, {2, errTooManyValues}, {0, nil}} {
 		if err := (Limits{MaxValues: tt.max}).Validate(&m); err != tt.want {
 			t.Errorf("MaxValues %d: %v, want %v", tt.max, err, tt.want)
 		}
@@ -358,14 +358,14 @@ func TestValidate(t *testing.T) {
 	}{
 		{"good lists", "Contact: <sip:a@b>;expires=60, \"x\" <sip:c@d>", nil},
 		{"Contact star", "Contact: *", nil},
-		{"bad Contact", "Contact: <sip:a@b", ErrContact},
-		{"empty Contact", "Contact:  ", ErrContact},
-		{"Contact with empty param", "Contact: <sip:a@b>;;", ErrContact},
-		{"Contact addr-spec with headers", "Contact: sip:a@b?Route=x", ErrContact},
-		{"bad Route", "Route: sip:a@b, <", ErrRoute},
-		{"bad Record-Route", "Record-Route: <sip:a@b>;lr;", ErrRecordRoute},
-		{"bad second Via", "v: SIP/2.0/UDP ok, SIP/2.0", ErrVia},
-		{"Via list with empty values (RFC 4475 §3.1.2.1)", "v: SIP/2.0/UDP a, ;,", ErrVia},
+		{"bad Contact", "Contact: <sip:a@b", errContact},
+		{"empty Contact", "Contact:  ", errContact},
+		{"Contact with empty param", "Contact: <sip:a@b>;;", errContact},
+		{"Contact addr-spec with headers", "Contact: sip:a@b?Route=x", errContact},
+		{"bad Route", "Route: sip:a@b, <", errRoute},
+		{"bad Record-Route", "Record-Route: <sip:a@b>;lr;", errRecordRoute},
+		{"bad second Via", "v: SIP/2.0/UDP ok, SIP/2.0", errVia},
+		{"Via list with empty values (RFC 4475 §3.1.2.1)", "v: SIP/2.0/UDP a, ;,", errVia},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -380,12 +380,12 @@ func TestValidate(t *testing.T) {
 		lines []string
 		want  error
 	}{
-		{[]string{"Route:"}, ErrRoute},
-		{[]string{"Route:", "Route: <sip:a;lr>"}, ErrRoute},
-		{[]string{"Record-Route: <sip:a;lr>", "Record-Route:  "}, ErrRecordRoute},
-		{[]string{"Contact:"}, ErrContact},
-		{[]string{"Via:"}, ErrVia},
-		{[]string{"Route: ,"}, ErrRoute},
+		{[]string{"Route:"}, errRoute},
+		{[]string{"Route:", "Route: <sip:a;lr>"}, errRoute},
+		{[]string{"Record-Route: <sip:a;lr>", "Record-Route:  "}, errRecordRoute},
+		{[]string{"Contact:"}, errContact},
+		{[]string{"Via:"}, errVia},
+		{[]string{"Route: ,"}, errRoute},
 	} {
 		m := mustParse(t, wire("INVITE sip:bob@example.com SIP/2.0", append(with(), tt.lines...), ""))
 		if err := m.Validate(); err != tt.want {
@@ -408,7 +408,7 @@ func TestParseBody(t *testing.T) {
 		{"exact", "Content-Length: 3", "abc", "abc", 3, nil},
 		{"shorter than the data: truncated", "l: 2", "abcdef", "ab", 2, nil},
 		{"zero with trailing bytes", "Content-Length: 0", "\r\nINVITE sip:x SIP/2.0", "", 0, nil},
-		{"longer than the data (RFC 4475 §3.1.2.2)", "Content-Length: 9999", "abc", "", 9999, ErrContentTooLong},
+		{"longer than the data (RFC 4475 §3.1.2.2)", "Content-Length: 9999", "abc", "", 9999, errContentTooLong},
 		{"leading zeros", "Content-Length: 003", "abcd", "abc", 3, nil},
 	}
 	for _, tt := range tests {
@@ -462,5 +462,47 @@ func TestParseAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("Parse allocates %v times per message", allocs)
+	}
+}
+
+// TestLimitsFollowTheMessage: Validate and Clone apply the limits a message
+// was parsed with, not package defaults, so that a server's configured
+// limits reach every later check without a global.
+func TestLimitsFollowTheMessage(t *testing.T) {
+	contacts := make([]string, 0, 5)
+	for i := range 5 {
+		contacts = append(contacts, fmt.Sprintf("Contact: <sip:c%d@example.com>", i))
+	}
+	data := wire("REGISTER sip:example.com SIP/2.0", append(with("CSeq: 1 REGISTER"), contacts...), "")
+	tight := Limits{MaxValues: 4}
+	var m Message
+	if err := tight.Parse(append([]byte(nil), data...), &m); err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if err := m.Validate(); err != errTooManyValues {
+		t.Errorf("Validate with MaxValues 4 and 5 Contacts: err = %v, want %v", err, errTooManyValues)
+	}
+	if err := mustParse(t, append([]byte(nil), data...)).Validate(); err != nil {
+		t.Errorf("Validate with default limits: %v", err)
+	}
+
+	many := make([]string, 0, DefaultMaxHeaders+10)
+	for i := range DefaultMaxHeaders + 10 {
+		many = append(many, fmt.Sprintf("X-H%d: v", i))
+	}
+	big := wire("OPTIONS sip:example.com SIP/2.0", append(with("CSeq: 1 OPTIONS"), many...), "")
+	if err := Parse(append([]byte(nil), big...), new(Message)); err != errTooManyHeaders {
+		t.Fatalf("default limits: err = %v, want %v", err, errTooManyHeaders)
+	}
+	wide := Limits{MaxHeaders: 2 * DefaultMaxHeaders}
+	var w Message
+	if err := wide.Parse(append([]byte(nil), big...), &w); err != nil {
+		t.Fatalf("Parse with MaxHeaders %d: %v", wide.MaxHeaders, err)
+	}
+	if _, err := w.Clone(); err != nil {
+		t.Errorf("Clone of a message parsed with wider limits: %v", err)
+	}
+	if got := DefaultLimits(); got.MaxHeaders != DefaultMaxHeaders || got.MaxValues != DefaultMaxValues {
+		t.Errorf("DefaultLimits() = %+v", got)
 	}
 }

@@ -221,7 +221,7 @@ func runChecks(data []byte, m *Message) (stage string, code int) {
 func errCode(err error) int {
 	var pe *ParseError
 	if errors.As(err, &pe) {
-		return pe.Code
+		return pe.Code()
 	}
 	return -1
 }

@@ -18,11 +18,11 @@ type URI struct {
 
 // URI errors. Each one names what is wrong, to be used as a 400 reason phrase.
 var (
-	ErrURIScheme = errors.New("Bad URI scheme")
-	ErrURIHost   = errors.New("Bad URI host")
-	ErrURIPort   = errors.New("Bad URI port")
-	ErrURIChars  = errors.New("Bad character in URI")
-	ErrURIEscape = errors.New("Bad escape in URI")
+	errURIScheme = errors.New("Bad URI scheme")
+	errURIHost   = errors.New("Bad URI host")
+	errURIPort   = errors.New("Bad URI port")
+	errURIChars  = errors.New("Bad character in URI")
+	errURIEscape = errors.New("Bad escape in URI")
 )
 
 // IsSIP reports whether the scheme is sip or sips.
@@ -40,16 +40,16 @@ func ParseURI(b []byte) (URI, error) {
 	var u URI
 	colon := indexByte(b, ':')
 	if colon <= 0 || !validScheme(b[:colon]) {
-		return u, ErrURIScheme
+		return u, errURIScheme
 	}
 	u.Scheme, u.Opaque = b[:colon], b[colon+1:]
 	for _, c := range u.Opaque {
 		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' {
-			return u, ErrURIChars
+			return u, errURIChars
 		}
 	}
 	if len(u.Opaque) == 0 {
-		return u, ErrURIChars
+		return u, errURIChars
 	}
 	if !u.IsSIP() {
 		return u, nil
@@ -80,7 +80,7 @@ func parseSIPURI(u *URI, b []byte) error {
 			u.User = userinfo
 		}
 		if len(u.User) == 0 || !validEscapes(u.User) || !validEscapes(u.Password) {
-			return ErrURIEscape
+			return errURIEscape
 		}
 	}
 	if q := indexByte(b, '?'); q >= 0 {
@@ -91,7 +91,7 @@ func parseSIPURI(u *URI, b []byte) error {
 		u.Params = b[s:]
 		b = b[:s]
 		if !validURIParams(u.Params) {
-			return ErrURIChars
+			return errURIChars
 		}
 	}
 	host, port, err := splitHostPort(b)
@@ -143,18 +143,18 @@ func SplitHostPort(b []byte) (host []byte, port int, err error) { return splitHo
 
 func splitHostPort(b []byte) (host []byte, port int, err error) {
 	if len(b) == 0 {
-		return nil, 0, ErrURIHost
+		return nil, 0, errURIHost
 	}
 	var portPart []byte
 	if b[0] == '[' {
 		end := indexByte(b, ']')
 		if end < 0 || !validIPv6(b[1:end]) {
-			return nil, 0, ErrURIHost
+			return nil, 0, errURIHost
 		}
 		host, b = b[:end+1], b[end+1:]
 		if len(b) > 0 {
 			if b[0] != ':' {
-				return nil, 0, ErrURIHost
+				return nil, 0, errURIHost
 			}
 			portPart = b[1:]
 		}
@@ -168,13 +168,13 @@ func splitHostPort(b []byte) (host []byte, port int, err error) {
 			host = b
 		}
 		if !validHostname(host) {
-			return nil, 0, ErrURIHost
+			return nil, 0, errURIHost
 		}
 	}
 	if portPart != nil {
 		p, ok := parseUint(portPart, 65535)
 		if !ok {
-			return nil, 0, ErrURIPort
+			return nil, 0, errURIPort
 		}
 		port = int(p)
 	}

@@ -41,7 +41,7 @@ func sanityCheck(id *Identity, sup map[string]bool, req *sip.Message) error {
 	}
 	if err := req.Validate(); err != nil {
 		if pe, ok := err.(*sip.ParseError); ok {
-			return Reject(pe.Code, pe.Reason, "")
+			return Reject(pe.Code(), pe.Reason(), "")
 		}
 		return Error(400, err)
 	}

@@ -122,7 +122,7 @@ func (l *Layer) malformed(m *sip.Message, src Source, err error) {
 		l.stats.dropped.Add(1)
 		return
 	}
-	l.SendStateless(m, src, pe.Code, pe.Reason, nil)
+	l.SendStateless(m, src, pe.Code(), pe.Reason(), nil)
 }
 
 // SendStateless answers req without a transaction (§8.2.7, §16.3).
