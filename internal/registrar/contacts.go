@@ -92,13 +92,14 @@ func (r *Registrar) apply(cur []location.Binding, req *sip.Message, tx sipserver
 		return nil, nil
 	}
 	out := append([]location.Binding(nil), cur...)
-	for _, c := range cs {
+	for n, c := range cs {
 		exp, err := r.expiry(c, req)
 		if err != nil {
 			return nil, err
 		}
 		i := find(out, c.uri)
-		if i >= 0 && out[i].CallID == callID && cseq <= out[i].CSeq {
+		// A contact given twice in this REGISTER (equal under §19.1.4): the last one counts.
+		if i >= 0 && out[i].CallID == callID && cseq <= out[i].CSeq && !listed(cs[:n], c.uri) {
 			return nil, outOfOrder()
 		}
 		if exp == 0 {
@@ -115,9 +116,24 @@ func (r *Registrar) apply(cur []location.Binding, req *sip.Message, tx sipserver
 		}
 	}
 	if r.cfg.MaxContacts > 0 && len(out) > r.cfg.MaxContacts && len(out) > len(cur) {
-		return nil, sipserver.Reject(503, "Too Many Registered Contacts", "")
+		return nil, tooManyContacts(cur, now)
 	}
 	return out, nil
+}
+
+// tooManyContacts is the 503 for a REGISTER over registrar.max_contacts. Its
+// Retry-After (RFC 3261 §20.33, §21.5.4) is the time until the first current
+// binding expires and frees a place, at least 1 s: retrying sooner cannot
+// succeed unless the user removes a binding.
+func tooManyContacts(cur []location.Binding, now time.Time) error {
+	wait := time.Duration(0)
+	for i := range cur {
+		if d := cur[i].Remaining(now); wait == 0 || d < wait {
+			wait = d
+		}
+	}
+	secs := max(int64((wait+time.Second-1)/time.Second), 1)
+	return sipserver.Reject(503, "Too Many Registered Contacts", fmt.Sprintf("Retry-After: %d\r\n", secs))
 }
 
 func outOfOrder() error { return sipserver.Reject(400, "CSeq Out Of Order", "") }
@@ -140,9 +156,21 @@ func (r *Registrar) expiry(c contact, req *sip.Message) (int, error) {
 	return min(exp, r.cfg.MaxExpires), nil
 }
 
+// listed reports whether a contact of cs equals uri under §19.1.4.
+func listed(cs []contact, uri string) bool {
+	for _, c := range cs {
+		if URIEqual(c.uri, uri) {
+			return true
+		}
+	}
+	return false
+}
+
+// find returns the index of the binding whose Contact equals uri under RFC
+// 3261 §19.1.4 (§10.3 step 7 compares contacts that way), or -1.
 func find(bs []location.Binding, uri string) int {
 	for i := range bs {
-		if bs[i].Contact == uri {
+		if URIEqual(bs[i].Contact, uri) {
 			return i
 		}
 	}

@@ -15,9 +15,18 @@
 //   - Call-ID/CSeq (§10.3 step 7): for an existing binding with the same Call-ID,
 //     a CSeq not above the stored one aborts the whole request with
 //     400 "CSeq Out Of Order" and changes nothing.
+//   - Contacts are matched to stored bindings by URI equality (§10.3 step 7,
+//     §19.1.4; URIEqual): sip:a@HOST and sip:a@host are one binding,
+//     sip:A@host and sip:a@host two; a transport parameter in only one URI, or
+//     with another value, makes another binding (the §19.1.4 example). A
+//     refresh keeps the binding and stores the Contact as last sent. A contact
+//     given twice in one REGISTER makes one binding; the last one counts.
 //   - registrar.max_contacts: a REGISTER that would leave an AOR with more
 //     bindings than that is refused with 503 "Too Many Registered Contacts" and
 //     changes nothing (Kamailio's behaviour); removals in it still count first.
+//     The 503 carries Retry-After (§21.5.4, §20.33): the seconds until the
+//     AOR's first binding expires, when a place frees up by itself. An edge
+//     proxy in front of Parley must not read this 503 as "Parley is down".
 //   - Path (RFC 3327): Path values are always stored with the binding and used
 //     for requests to it; they are echoed in the 200 only when the REGISTER said
 //     Supported: path (§5.3, Kamailio's lazy path mode).
