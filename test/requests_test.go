@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-sip/parley/internal/config"
 )
 
 // reqRow is one request and the answer the RFC requires for it.
@@ -338,5 +340,30 @@ func TestInviteNon2xxAndCancel(t *testing.T) {
 		if statusCode(m) != 405 {
 			t.Errorf("after ACK: got\n%s", m)
 		}
+	}
+}
+
+// TestOptionsSupported: RFC 3261 §11.2 — the answer to OPTIONS SHOULD list
+// Supported; it is sent with the configured option tags ("path" by default,
+// RFC 3327), and with an empty value (§20.37) when none is configured.
+func TestOptionsSupported(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		supported []string
+		want      string
+	}{
+		{"default", nil, `\r\nSupported: path\r\n`},
+		{"none", []string{}, `\r\nSupported:\r\n`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := serverOpts{listen: []string{"udp:127.0.0.1:0"}}
+			if tt.supported != nil {
+				o.edit = func(c *config.Config) { c.SIP.Supported = tt.supported }
+			}
+			s := startServer(t, o)
+			c := dial(t, s, "udp")
+			c.send(base("OPTIONS", "sip:$TARGET", "OPTIONS", ""))
+			c.expect(t, `^SIP/2.0 200 [\s\S]*`+tt.want)
+		})
 	}
 }

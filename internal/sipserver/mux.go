@@ -58,13 +58,22 @@ func (m *Mux) ServeSIP(ctx context.Context, tx ServerTx, req *sip.Message) error
 	return Reject(404, "", "")
 }
 
-// Options answers OPTIONS addressed to Parley (§11.2) with 200, Allow, Accept and Supported.
+// Options answers OPTIONS addressed to Parley (§11.2) with 200, Allow, Accept
+// and Supported. supported lists the option tags Parley implements (the
+// configuration's sip.supported, by default "path" for RFC 3327); §11.2 says
+// Supported SHOULD be in the answer, so it is sent even when the list is
+// empty, which §20.37's grammar allows ("Supported:" with no value).
 func Options(mux *Mux, supported []string) Handler {
 	return HandlerFunc(func(_ context.Context, tx ServerTx, _ *sip.Message) error {
-		extra := "Allow: " + mux.Allow() + "\r\nAccept: application/sdp\r\n"
-		if len(supported) > 0 {
-			extra += "Supported: " + strings.Join(supported, ", ") + "\r\n"
-		}
-		return tx.Reply(200, "", []byte(extra))
+		return tx.Reply(200, "", []byte(optionsHeaders(mux.Allow(), supported)))
 	})
+}
+
+// optionsHeaders returns the header lines of the answer to OPTIONS.
+func optionsHeaders(allow string, supported []string) string {
+	sup := "Supported:"
+	if len(supported) > 0 {
+		sup += " " + strings.Join(supported, ", ")
+	}
+	return "Allow: " + allow + "\r\nAccept: application/sdp\r\n" + sup + "\r\n"
 }

@@ -3,6 +3,7 @@ package sipserver
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/parley-sip/parley/internal/sip"
@@ -33,6 +34,29 @@ func TestFallbackStatus(t *testing.T) {
 			code, sent := FallbackStatus(tt.method, tt.err, tt.cancelled)
 			if code != tt.want || sent != tt.sent {
 				t.Errorf("FallbackStatus = %d, %v; want %d, %v", code, sent, tt.want, tt.sent)
+			}
+		})
+	}
+}
+
+// TestOptionsHeaders: the answer to OPTIONS always carries Supported
+// (RFC 3261 §11.2), with an empty value when no option tag is supported
+// (§20.37 allows it).
+func TestOptionsHeaders(t *testing.T) {
+	tests := []struct {
+		name      string
+		supported []string
+		want      string
+	}{
+		{"path", []string{"path"}, "Supported: path\r\n"},
+		{"two tags", []string{"path", "gruu"}, "Supported: path, gruu\r\n"},
+		{"none", nil, "Supported:\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := optionsHeaders("ACK, OPTIONS", tt.supported)
+			if !strings.Contains(got, "\r\n"+tt.want) || !strings.HasPrefix(got, "Allow: ACK, OPTIONS\r\nAccept: application/sdp\r\n") {
+				t.Errorf("optionsHeaders = %q, want Allow, Accept and %q", got, tt.want)
 			}
 		})
 	}
