@@ -63,3 +63,62 @@ func TestRebindUpsert(t *testing.T) {
 		t.Errorf("mysql Upsert = %q", got)
 	}
 }
+
+// TestSecret: a secret is made once and read back the same by later calls and
+// by another connection to the same database (a restart, another instance);
+// concurrent first calls agree on one value.
+func TestSecret(t *testing.T) {
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := dbtest.DSN(t, dialect)
+			a, err := db.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if err := a.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			const workers = 4
+			got := make(chan []byte, workers)
+			errs := make(chan error, workers)
+			for range workers {
+				go func() {
+					s, err := a.Secret(ctx, "test", 32)
+					got <- s
+					errs <- err
+				}()
+			}
+			var first []byte
+			for range workers {
+				s, err := <-got, <-errs
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(s) != 32 {
+					t.Fatalf("secret of %d bytes, want 32", len(s))
+				}
+				if first == nil {
+					first = s
+				} else if string(s) != string(first) {
+					t.Fatalf("concurrent first calls disagree: %x vs %x", s, first)
+				}
+			}
+			b, err := db.Open(ctx, dsn) // a restart, or a second instance
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if s, err := b.Secret(ctx, "test", 32); err != nil || string(s) != string(first) {
+				t.Fatalf("second connection read %x, %v; want %x", s, err, first)
+			}
+			if other, err := b.Secret(ctx, "other", 32); err != nil || string(other) == string(first) {
+				t.Fatalf("another name gave %x, %v: want a new secret", other, err)
+			}
+			if _, err := b.Secret(ctx, "test", 16); err == nil {
+				t.Fatal("a stored 32-byte secret was accepted as 16 bytes")
+			}
+		})
+	}
+}

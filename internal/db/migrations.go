@@ -60,6 +60,20 @@ var migrations = []Migration{
 				created_at BIGINT       NOT NULL)`,
 		},
 	},
+	{
+		// Server secrets shared by every instance on this database, made once
+		// at first start (db.Secret): the key that signs the flow tokens in
+		// the proxy's Record-Route URIs, so a restart or another instance
+		// accepts the Record-Routes of the others. value is lowercase hex.
+		Version: 5,
+		Name:    "secrets",
+		Generic: []string{
+			`CREATE TABLE secrets (
+				name       VARCHAR(64)  NOT NULL PRIMARY KEY,
+				value      VARCHAR(256) NOT NULL,
+				created_at BIGINT       NOT NULL)`,
+		},
+	},
 }
 
 // locationTable is migration 2 with the dialect's key and text column types.
