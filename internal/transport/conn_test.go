@@ -364,3 +364,37 @@ func TestSendDialFromLocal(t *testing.T) {
 		t.Fatalf("source %v, want IP %v", g.pkt.Source, local.Addr())
 	}
 }
+
+// TestConnIDsDifferAcrossRestarts: a Layer's connection IDs start at a
+// random point, so the first connection of a new Layer (a restarted
+// process) does not get the ID the previous one gave its first connection,
+// which a registration stored in the database may still hold.
+func TestConnIDsDifferAcrossRestarts(t *testing.T) {
+	firstTwo := func() (ConnID, ConnID) {
+		rec := newRecorder()
+		l := New(Config{}, rec, testLog(t))
+		defer l.Close()
+		ln := listen(t, l, "tcp:127.0.0.1:0")
+		var ids [2]ConnID
+		for i := range ids {
+			nc := dialStream(t, ln)
+			nc.Write([]byte(optionsMsg("TCP", uniq(i))))
+			ids[i] = rec.next(t).pkt.Conn
+			nc.Close()
+		}
+		return ids[0], ids[1]
+	}
+	a1, a2 := firstTwo()
+	b1, b2 := firstTwo()
+	for _, id := range []ConnID{a1, a2, b1, b2} {
+		if id < connIDMin || id >= connIDMax+1<<20 {
+			t.Errorf("ID %d outside [2^32, 2^62+2^20)", id)
+		}
+	}
+	if a2 <= a1 || b2 <= b1 {
+		t.Errorf("IDs within one Layer not increasing: %d, %d and %d, %d", a1, a2, b1, b2)
+	}
+	if a1 == b1 || a1 == b2 || a2 == b1 || a2 == b2 {
+		t.Errorf("two Layers gave the same IDs: %d, %d and %d, %d", a1, a2, b1, b2)
+	}
+}

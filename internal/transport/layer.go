@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
@@ -14,9 +15,25 @@ import (
 	"time"
 )
 
-// ConnID names one connection for the life of a Layer. IDs are never
-// reused; 0 means "no connection" (UDP).
+// ConnID names one connection. IDs are never reused within a Layer, and a
+// Layer's IDs start at a random point (see connIDBase) so that an ID stored
+// with a registration does not name another client's connection after a
+// restart; 0 means "no connection" (UDP). IDs stay below 2^63, so they fit a
+// signed 64-bit database column.
 type ConnID uint64
+
+// Bounds of the random first connection ID: the start is drawn from
+// [connIDMin, connIDMax), leaving 2^62 IDs before 2^63 is reached.
+const (
+	connIDMin = 1 << 32
+	connIDMax = 1 << 62
+)
+
+// connIDBase returns a random counter start for a new Layer. Two runs reuse
+// an ID only if their starts fall within the number of connections either
+// opened of each other: for runs that open a billion connections each, a
+// probability of about 2^31/2^62 = 2^-31.
+func connIDBase() uint64 { return connIDMin + rand.Uint64N(connIDMax-connIDMin) }
 
 // Packet is one SIP message as received.
 //
@@ -92,7 +109,7 @@ func New(cfg Config, h Handler, log *slog.Logger) *Layer {
 	}
 	cfg = cfg.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Layer{
+	l := &Layer{
 		cfg: cfg, h: h, log: log,
 		ips:   newIPLimiter(cfg.MaxConnsPerIP),
 		epoch: time.Now(),
@@ -101,6 +118,8 @@ func New(cfg Config, h Handler, log *slog.Logger) *Layer {
 		byAddr: make(map[connKey]*conn),
 		dials:  make(map[connKey]*dialCall),
 	}
+	l.ids.Store(connIDBase())
+	return l
 }
 
 // Listener is one bound socket: a UDP socket, or a TCP socket accepting
