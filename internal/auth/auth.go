@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/parley-sip/parley/internal/sip"
 	"github.com/parley-sip/parley/internal/sipserver"
@@ -11,7 +12,14 @@ import (
 
 // Credentials are what a CredentialStore knows about a user: the HA1 values
 // of RFC 7616 §3.4.2 (lowercase hex), never the password.
-type Credentials struct{ Username, Domain, HA1MD5, HA1SHA256 string }
+type Credentials struct {
+	Username, Domain, HA1MD5, HA1SHA256 string
+	// StoreErr is set when the store could not read the user (database down)
+	// and returned instead a copy of what it read at ReadAt: the middleware
+	// uses it and logs StoreErr (doc.go, "Credential store failures").
+	StoreErr error
+	ReadAt   time.Time
+}
 
 // ErrUnknownUser is returned by a CredentialStore for a user it does not have.
 var ErrUnknownUser = errors.New("unknown user")
@@ -19,8 +27,9 @@ var ErrUnknownUser = errors.New("unknown user")
 // CredentialStore looks users up. Credentials returns ErrUnknownUser (possibly
 // wrapped) for a user that does not exist, and any other error when it cannot
 // tell (database down). It is called once per authentication attempt, from
-// many goroutines, and must not cache across calls if users may change
-// elsewhere.
+// many goroutines. While it can read its users it must answer from them, not
+// from a cache, if users may change elsewhere; when it cannot, it may return
+// a copy read before, marked with Credentials.StoreErr and ReadAt.
 type CredentialStore interface {
 	Credentials(ctx context.Context, username, domain string) (Credentials, error)
 }
@@ -99,6 +108,11 @@ func (d *Digest) Authenticate(ctx context.Context, tx sipserver.ServerTx, req *s
 
 // check verifies credentials for our realm, cheapest test first, so that
 // forged nonces never reach the credential store.
+//
+// An unknown user takes the path of a wrong password (doc.go), so that the
+// answers cannot tell the two apart: 403, or, with an expired nonce, a new
+// challenge with stale=false (RFC 7616 §3.3: stale only for a valid digest).
+// Only Config.UnknownUser404 answers an unknown user differently.
 func (d *Digest) check(ctx context.Context, tx sipserver.ServerTx, req *sip.Message, s scope, cred *Response) error {
 	if !sameURI(cred.URI, req.RequestURI()) {
 		d.stats.malformed.Add(1)
@@ -109,16 +123,19 @@ func (d *Digest) check(ctx context.Context, tx sipserver.ServerTx, req *sip.Mess
 		d.stats.forged.Add(1)
 		return d.challenge(s, false)
 	}
-	c, err := d.lookup(ctx, tx, cred.Username, s.realm)
+	c, known, err := d.lookup(ctx, tx, cred.Username, s.realm)
 	if err != nil {
 		return err
 	}
 	now := d.cfg.Now().UnixMilli()
 	issued := key.issuedMs()
 	expired := now > issued+d.ttlMs || issued > now+d.ttlMs
-	if !cred.Verify(c.ha1(cred.Algorithm), string(req.MethodName())) {
+	if !cred.Verify(c.ha1(cred.Algorithm), string(req.MethodName())) { // an unknown user's empty HA1 never verifies
 		if expired {
 			return d.challenge(s, false) // RFC 7616 §3.3: stale only with a valid digest
+		}
+		if !known {
+			return d.reject(tx, req, cred, s, "unknown user")
 		}
 		return d.reject(tx, req, cred, s, "wrong password")
 	}
@@ -134,25 +151,32 @@ func (d *Digest) check(ctx context.Context, tx sipserver.ServerTx, req *sip.Mess
 	return nil
 }
 
-// lookup fetches a user's credentials; an unknown user and a store failure
-// become the final answer.
-func (d *Digest) lookup(ctx context.Context, tx sipserver.ServerTx, user, realm string) (Credentials, error) {
+// lookup fetches a user's credentials. known is false for a user the store
+// does not have, whose empty Credentials verify nothing; with
+// UnknownUser404 that is the final answer instead. A store failure is the
+// final answer (500), unless the store stood in with a copy of credentials it
+// read before (Credentials.StoreErr), which is logged and used.
+func (d *Digest) lookup(ctx context.Context, tx sipserver.ServerTx, user, realm string) (c Credentials, known bool, err error) {
 	if d.creds == nil {
-		return Credentials{}, d.storeFailed(user, realm, errors.New("no credential store"))
+		return c, false, d.storeFailed(user, realm, errors.New("no credential store"))
 	}
-	c, err := d.creds.Credentials(ctx, user, realm)
+	c, err = d.creds.Credentials(ctx, user, realm)
 	switch {
-	case errors.Is(err, ErrUnknownUser):
+	case errors.Is(err, ErrUnknownUser) && d.cfg.UnknownUser404:
 		d.stats.rejected.Add(1)
 		d.log.Info("auth failed", "user", user, "realm", realm, "reason", "unknown user", "src", tx.Remote().String())
-		if d.cfg.UnknownUser404 {
-			return c, sipserver.Reject(404, "User Not Found", "")
-		}
-		return c, sipserver.Reject(403, "Forbidden", "")
+		return Credentials{}, false, sipserver.Reject(404, "User Not Found", "")
+	case errors.Is(err, ErrUnknownUser):
+		return Credentials{}, false, nil
 	case err != nil:
-		return c, d.storeFailed(user, realm, err)
+		return c, false, d.storeFailed(user, realm, err)
 	}
-	return c, nil
+	if c.StoreErr != nil {
+		d.stats.storeStale.Add(1)
+		d.log.Warn("credential store failed; using the credentials read before", "user", user, "realm", realm,
+			"read", c.ReadAt.UTC().Format(time.RFC3339), "err", c.StoreErr)
+	}
+	return c, true, nil
 }
 
 func (d *Digest) storeFailed(user, realm string, err error) error {

@@ -74,7 +74,7 @@ func (m *mapStore) Credentials(_ context.Context, user, domain string) (Credenti
 	}
 	a1 := user + ":" + domain + ":" + pw
 	m5, s2 := md5.Sum([]byte(a1)), sha256.Sum256([]byte(a1))
-	return Credentials{user, domain, hex.EncodeToString(m5[:]), hex.EncodeToString(s2[:])}, nil
+	return Credentials{Username: user, Domain: domain, HA1MD5: hex.EncodeToString(m5[:]), HA1SHA256: hex.EncodeToString(s2[:])}, nil
 }
 
 // harness runs requests through the middleware around a handler that answers 200.

@@ -26,10 +26,13 @@
 //
 // # Challenges
 //
-// A challenge carries two headers with one fresh nonce, SHA-256 first and MD5
-// second, the preferred one first (RFC 8760 §2.3-§2.4, RFC 7616 §3.7), each
-// with realm, nonce, algorithm and qop="auth" (RFC 8760 makes qop support
-// required). No opaque is sent: the nonce authenticates itself, so opaque
+// A challenge carries one header per algorithm of Config.Algorithms
+// (auth.algorithms), all with one fresh nonce, the preferred one first (RFC
+// 8760 §2.3-§2.4, RFC 7616 §3.7), each with realm, nonce, algorithm and
+// qop="auth" (RFC 8760 makes qop support required). The default is MD5
+// first, then SHA-256: clients that read only the first challenge (sipsak,
+// many older phones) then still register, and RFC 8760 clients pick SHA-256.
+// Clients of Config.MD5OnlyAgents get MD5 alone. No opaque is sent: the nonce authenticates itself, so opaque
 // would add nothing.
 //
 // # Credentials
@@ -66,7 +69,9 @@
 //   - An expired nonce (older than NonceTTL, or issued more than NonceTTL in
 //     the future) gets a new challenge with stale=true when the digest is
 //     right, so the phone retries without asking its user, and stale=false when
-//     it is wrong (RFC 7616 §3.3: stale only with a valid digest).
+//     it is wrong (RFC 7616 §3.3: stale only with a valid digest). An unknown
+//     user's digest is wrong like a wrong password's, so it gets the same
+//     stale=false challenge: an expired nonce does not tell who exists.
 //   - Replays (RFC 7616 §3.4 nc, §5.5): per nonce the highest nc accepted is
 //     remembered, in sharded maps whose entries are dropped when the nonce
 //     expires and whose size is bounded (about 260,000 nonces; when full the
@@ -84,11 +89,30 @@
 //     wrong password stops instead of retrying in a loop (§22.2 lets a server
 //     re-challenge; a phone answering every 401 would then never stop).
 //   - Unknown user: the same 403 by default, so that users cannot be
-//     enumerated; with UnknownUser404, 404 "User Not Found".
+//     enumerated: the user is checked like a wrong password, in the same
+//     order, also with an expired nonce (above); with UnknownUser404, 404
+//     "User Not Found".
 //   - Credential store failure (database down): 500 "Server Internal Error"
-//     and one log line; the request is not passed on.
+//     and one log line; the request is not passed on (but see below).
 //   - Failed attempts are logged at Info level with user, realm and source
 //     address, for fail2ban-style tools.
+//
+// # Credential store failures
+//
+// The store is read on every request while it answers, so password changes
+// and deletions made anywhere (another instance, `parley user` in another
+// process) apply at once. When it fails, internal/users answers from the
+// HA1 values it read last for that user, if they were read at most 5
+// minutes before (a bounded copy, users/doc.go), marked with
+// Credentials.StoreErr: the request is checked against them, a warning names
+// the error, and Stats.StoreStale counts it. So a short database outage does
+// not stop the calls and registrations of users seen in the last minutes.
+// The trade-off: a password change or deletion made on another instance (or
+// by `parley user` in another process) while this instance cannot read the
+// database is not seen here until it can, for up to those 5 minutes.
+// Changes made through this instance's store (the management API) drop its
+// copy at once. An unknown user is never remembered, so a user added while
+// the server runs can register at once. Users without a copy get the 500.
 //
 // # Configuration
 //

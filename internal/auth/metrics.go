@@ -12,11 +12,12 @@ type Stats struct {
 	Rejected    uint64 // 403/404 for a wrong password, unknown user or From mismatch
 	Malformed   uint64 // 400 for unusable credentials
 	StoreErrors uint64 // credential store failures (500)
+	StoreStale  uint64 // store failures answered with credentials read before (not failures)
 	Nonces      int    // nonces whose nonce-count is remembered now
 }
 
 type counters struct {
-	challenges, stale, forged, replays, accepted, rejected, malformed, storeErrors atomic.Uint64
+	challenges, stale, forged, replays, accepted, rejected, malformed, storeErrors, storeStale atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.
@@ -25,6 +26,7 @@ func (d *Digest) Stats() Stats {
 	return Stats{
 		Challenges: c.challenges.Load(), Stale: c.stale.Load(), Forged: c.forged.Load(),
 		Replays: c.replays.Load(), Accepted: c.accepted.Load(), Rejected: c.rejected.Load(),
-		Malformed: c.malformed.Load(), StoreErrors: c.storeErrors.Load(), Nonces: d.seen.len(),
+		Malformed: c.malformed.Load(), StoreErrors: c.storeErrors.Load(),
+		StoreStale: c.storeStale.Load(), Nonces: d.seen.len(),
 	}
 }

@@ -16,9 +16,23 @@
 //     bytes; a trailing dot is dropped.
 //   - A password must have at least 6 characters and differ from the user name
 //     and from the AOR (ErrWeakPassword).
-//   - No caching: every call queries the database, so a user added, changed or
-//     deleted by `parley user add` in another process, or by another instance
-//     sharing the database, counts at once.
+//   - While the database answers, every call queries it, so a user added,
+//     changed or deleted by `parley user` in another process, or by another
+//     instance sharing the database, counts at once.
+//   - Database outages: Credentials keeps a copy of the HA1 values it last
+//     read for each user (at most DefaultCacheSize users; when full, the one
+//     read longest ago among a few goes). When a credentials query fails, or
+//     takes longer than DefaultLookupTimeout (5 s), and the user was read at
+//     most DefaultCacheMaxAge (5 min) ago, it answers from that copy, marked
+//     with the error (auth.Credentials.StoreErr; the auth middleware logs a
+//     warning), so phones that authenticated in the last minutes can still
+//     register and call while the database is briefly away. "Unknown user"
+//     answers are never kept, so a new user is never refused from a cache.
+//     SetPassword and Delete drop the copy; a change made elsewhere (another
+//     instance, `parley user` in another process) while this instance cannot
+//     read the database is not seen until it can: for up to
+//     DefaultCacheMaxAge the old password, or a deleted user, still
+//     authenticates here.
 //   - MySQL/MariaDB: the table's default collation is case-insensitive, so
 //     lookups add a binary comparison and stay case-sensitive; but two users
 //     differing only in case (or accents) cannot both exist there, and the

@@ -23,20 +23,24 @@ type User struct {
 // AOR returns "user@domain" with the user %-escaped where SIP requires it.
 func (u User) AOR() string { return escapeUser(u.Username) + "@" + u.Domain }
 
-// Store reads and writes the users table. It is safe for concurrent use and
-// caches nothing.
+// Store reads and writes the users table. It is safe for concurrent use.
+// Every call queries the database; only when a credentials query fails does
+// Credentials answer from the credentials it read last (doc.go).
 type Store struct {
 	d *db.DB
 	// where selects one row by username and domain; keyArgs fills its placeholders.
-	where string
-	now   func() time.Time
+	where         string
+	now           func() time.Time
+	last          *lastGood
+	lookupTimeout time.Duration
 }
 
 var _ auth.CredentialStore = (*Store)(nil)
 
 // New returns a Store on d, whose schema is migrated.
 func New(d *db.DB) *Store {
-	s := &Store{d: d, where: "username = ? AND domain = ?", now: time.Now}
+	s := &Store{d: d, where: "username = ? AND domain = ?", now: time.Now,
+		last: newLastGood(DefaultCacheSize, DefaultCacheMaxAge), lookupTimeout: DefaultLookupTimeout}
 	if d.Dialect == db.MySQL {
 		// The column collation ignores case: add an exact comparison that the
 		// primary key still narrows down.
@@ -84,6 +88,7 @@ func (s *Store) Delete(ctx context.Context, aor string) error {
 	if err != nil {
 		return err
 	}
+	s.last.forget(credKey{user, domain})
 	res, err := s.d.ExecContext(ctx, s.d.Rebind("DELETE FROM users WHERE "+s.where), s.keyArgs(user, domain)...)
 	if err != nil {
 		return fmt.Errorf("delete user %s@%s: %w", user, domain, err)
@@ -105,6 +110,7 @@ func (s *Store) SetPassword(ctx context.Context, aor, password string) error {
 		return err
 	}
 	md5, sha := hashes(user, domain, password)
+	s.last.forget(credKey{user, domain})
 	res, err := s.d.ExecContext(ctx, s.d.Rebind("UPDATE users SET ha1_md5 = ?, ha1_sha256 = ? WHERE "+s.where),
 		append([]any{md5, sha}, s.keyArgs(user, domain)...)...)
 	if err != nil {
@@ -176,19 +182,41 @@ func (s *Store) List(ctx context.Context, offset, limit int) ([]User, int, error
 
 // Credentials returns the HA1 values of a user for the auth middleware
 // (auth.CredentialStore). username is as the phone sent it (unescaped);
-// domain is the realm. A missing user is auth.ErrUnknownUser.
+// domain is the realm. A missing user is auth.ErrUnknownUser. When the
+// query fails (or takes longer than DefaultLookupTimeout) and the user's
+// credentials were read at most DefaultCacheMaxAge ago, it returns that copy
+// with StoreErr and ReadAt set instead of the error.
 func (s *Store) Credentials(ctx context.Context, username, domain string) (auth.Credentials, error) {
-	var c auth.Credentials
 	if username == "" || len(username) > maxUser || domain == "" || len(domain) > maxDomain {
-		return c, auth.ErrUnknownUser
+		return auth.Credentials{}, auth.ErrUnknownUser
 	}
+	k := credKey{username, strings.ToLower(domain)}
+	c, err := s.readCredentials(ctx, k)
+	switch {
+	case err == nil:
+		s.last.put(k, c, s.now())
+	case errors.Is(err, auth.ErrUnknownUser):
+		s.last.forget(k)
+	default:
+		if old, read, ok := s.last.get(k, s.now()); ok {
+			old.StoreErr, old.ReadAt = err, read
+			return old, nil
+		}
+	}
+	return c, err
+}
+
+func (s *Store) readCredentials(ctx context.Context, k credKey) (auth.Credentials, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.lookupTimeout)
+	defer cancel()
+	var c auth.Credentials
 	err := s.d.QueryRowContext(ctx, s.d.Rebind("SELECT username, domain, ha1_md5, ha1_sha256 FROM users WHERE "+s.where),
-		s.keyArgs(username, strings.ToLower(domain))...).Scan(&c.Username, &c.Domain, &c.HA1MD5, &c.HA1SHA256)
+		s.keyArgs(k.user, k.domain)...).Scan(&c.Username, &c.Domain, &c.HA1MD5, &c.HA1SHA256)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Credentials{}, auth.ErrUnknownUser
 	}
 	if err != nil {
-		return auth.Credentials{}, fmt.Errorf("credentials of %s@%s: %w", username, domain, err)
+		return auth.Credentials{}, fmt.Errorf("credentials of %s@%s: %w", k.user, k.domain, err)
 	}
 	return c, nil
 }
