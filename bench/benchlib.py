@@ -2,7 +2,10 @@
 """Helpers for bench/run.sh (Python 3 standard library only).
 
   cpu PID                 CPU seconds (user+system) used so far by PID and its descendants
-  pcaplat FILE --port P   REGISTER -> final response latency from a loopback capture
+  kamdb FILE --users CSV --realm R
+                          creates Kamailio's SQLite database for parley-equivalent.cfg
+                          (version, subscriber with HA1, location, acc_cdrs, dialog tables)
+  pcaplat FILE --port P   REGISTER -> final response and INVITE -> 180 latency from a loopback capture
   report --raw DIR --out FILE.md --chart-json FILE.json
                           writes the Markdown report (and the chart's input) from the
                           JSON lines that run.sh and sipbench.py wrote into DIR
@@ -62,6 +65,39 @@ def tree_cpu_seconds(root):
 
 def cmd_cpu(o):
     print("%.2f" % tree_cpu_seconds(o.pid))
+
+
+# --------------------------------------------------------------------------
+# kamdb
+
+KAM_SQL = "/usr/share/kamailio/db_sqlite"
+
+
+def cmd_kamdb(o):
+    """The database parley-equivalent.cfg reads: Kamailio's own schema files
+    (package kamailio-sqlite-modules) and one subscriber row per users.csv line,
+    HA1 only, as `parley user import` stores them."""
+    import hashlib
+    import sqlite3
+    if os.path.exists(o.file):
+        os.remove(o.file)
+    db = sqlite3.connect(o.file)
+    for name in ("standard", "auth_db", "usrloc", "acc", "dialog"):
+        with open(os.path.join(KAM_SQL, name + "-create.sql")) as f:
+            db.executescript(f.read())
+    rows = []
+    with open(o.users) as f:
+        for line in f:
+            parts = line.strip().split(";")
+            if len(parts) < 2 or parts[0] in ("SEQUENTIAL", "RANDOM", "USER"):
+                continue
+            user, pw = parts[0], parts[1]
+            ha1 = hashlib.md5(("%s:%s:%s" % (user, o.realm, pw)).encode()).hexdigest()
+            rows.append((user, o.realm, ha1))
+    db.executemany("INSERT INTO subscriber (username, domain, ha1) VALUES (?, ?, ?)", rows)
+    db.commit()
+    db.close()
+    print(len(rows))
 
 
 # --------------------------------------------------------------------------
@@ -149,37 +185,43 @@ def has_auth(payload):
 
 
 def cmd_pcaplat(o):
-    req = {}      # branch -> (t_first, authorized)
-    resp = {}     # branch -> (t_first_final, code)
+    """REGISTER -> final response, and INVITE -> 180 (the first 180 for the
+    INVITE's branch; a proxy relays the 180 with the caller's Via on top)."""
+    req = {}      # branch -> (t_first, key prefix)
+    resp = {}     # branch -> (t_first answer, code)
     retrans_req = 0
     for ts, sport, dport, pl in read_pcap(o.file):
-        if dport == o.port and pl.startswith(b"REGISTER "):
+        if dport == o.port and (pl.startswith(b"REGISTER ") or pl.startswith(b"INVITE ")):
             br = first_branch(pl)
             if br is None:
                 continue
             if br in req:
                 retrans_req += 1
+            elif pl.startswith(b"INVITE "):
+                req[br] = (ts, "INVITE")
             else:
-                req[br] = (ts, has_auth(pl))
+                req[br] = (ts, "REGISTER+auth" if has_auth(pl) else "REGISTER")
         elif sport == o.port and pl.startswith(b"SIP/2.0 "):
             try:
                 code = int(pl[8:11])
             except ValueError:
                 continue
-            if code < 200:
-                continue
             br = first_branch(pl)
-            if br is not None and br not in resp:
+            if br is None or br in resp or br not in req:
+                continue
+            if req[br][1] == "INVITE":
+                if code == 180 or code >= 200:
+                    resp[br] = (ts, code)
+            elif code >= 200:
                 resp[br] = (ts, code)
     groups = {}
     unanswered = 0
-    for br, (t0, authz) in req.items():
+    for br, (t0, kind) in req.items():
         r = resp.get(br)
         if r is None:
             unanswered += 1
             continue
-        key = "%s->%d" % ("REGISTER+auth" if authz else "REGISTER", r[1])
-        groups.setdefault(key, []).append((r[0] - t0) * 1e6)
+        groups.setdefault("%s->%d" % (kind, r[1]), []).append((r[0] - t0) * 1e6)
     out = {"requests": len(req), "unanswered": unanswered, "request_retransmissions": retrans_req,
            "latency_us": {}}
     for k, v in sorted(groups.items()):
@@ -282,6 +324,9 @@ def cmd_report(o):
                 f["usop_max_" + mode] = us_per_op(rr["best"])
             fx = ex_get("fixed", s, mode)
             f["fixed_" + mode] = fx
+        f["fixed_call"] = ex_get("fixed", s, "call")
+        during = [r for r in sb if r.get("label", "").startswith("%s during calls" % s) and "pss_sum_kb" in r]
+        f["mem_calls"] = during[-1]["pss_sum_kb"] / 1024.0 if during else None
         rr = ramp_result(sb, "%s-noauth" % s, "call")
         f["ramp_call"] = rr
         if rr:
@@ -366,11 +411,19 @@ def cmd_report(o):
                  lat(K, "auth", "REGISTER+auth->200", "median"), 0, "lower"))
     rows.append(("REGISTER with credentials→200 latency, digest, p99 µs", lat(P, "auth", "REGISTER+auth->200", "p99"),
                  lat(K, "auth", "REGISTER+auth->200", "p99"), 0, "lower"))
-    calls_ran = P.get("ramp_call") or K.get("ramp_call")
+    calls_ran = P.get("ramp_call") or K.get("ramp_call") or P.get("fixed_call") or K.get("fixed_call")
+    fr_call = env.get("fixed_rate_call")
     if calls_ran:
         rows.append(("calls/s through the proxy (INVITE..BYE), highest clean rate", P.get("max_call"), K.get("max_call"), 0, "higher"))
+        rows.append(("server CPU s per 1,000 calls at %s calls/s" % fmt_num(fr_call),
+                     fixed_val(P, "call", "cpu_s_per_1000"), fixed_val(K, "call", "cpu_s_per_1000"), 3, "lower"))
         rows.append(("server CPU ms per call at the highest clean rate",
                      (P.get("usop_max_call") or 0) / 1000.0 or None, (K.get("usop_max_call") or 0) / 1000.0 or None, 3, "lower"))
+        rows.append(("INVITE→180 latency through the proxy, median µs (at %s calls/s)" % fmt_num(fr_call),
+                     lat(P, "call", "INVITE->180", "median"), lat(K, "call", "INVITE->180", "median"), 0, "lower"))
+        rows.append(("INVITE→180 latency through the proxy, p99 µs", lat(P, "call", "INVITE->180", "p99"),
+                     lat(K, "call", "INVITE->180", "p99"), 0, "lower"))
+        rows.append(("memory during the calls at %s calls/s, PSS MiB" % fmt_num(fr_call), P.get("mem_calls"), K.get("mem_calls"), 1, "lower"))
 
     L = []
     w = L.append
@@ -390,6 +443,7 @@ def cmd_report(o):
     w("")
     w("![chart](%s)" % os.path.basename(o.chart_png))
     w("")
+    targets(w, P, K, rows)
 
     # how each figure was measured
     w("## How")
@@ -405,9 +459,14 @@ def cmd_report(o):
       "3 s after it, so that work deferred after the responses (Parley's batched SQLite writes) is counted; the server's "
       "idle CPU in that window is not subtracted. At the highest clean rate it is sipbench's own figure (CPU during the step "
       "only)." % (fmt_num(fr_na), fmt_num(fr_au), env.get("fixed_duration", "?")))
-    w("* **Latency**: SIPp only measures whole milliseconds, so the fixed-rate step is also captured with `tcpdump -i lo` "
-      "and each REGISTER is matched with the server's final response by Via branch: the time between SIPp's request and "
-      "the server's response on the loopback interface, in µs (first transmission of each; the capture runs on the SIPp core).")
+    w("* **CPU per 1,000 calls**: the same, around a fixed-rate call step (%s calls/s for %s s, INVITE..BYE, UDP); it "
+      "includes the callee's one registration and the CDR writes after the last BYE." % (fmt_num(env.get("fixed_rate_call")),
+                                                                                    env.get("fixed_duration", "?")))
+    w("* **Latency**: SIPp only measures whole milliseconds, so the fixed-rate steps are also captured with `tcpdump -i lo` "
+      "and each REGISTER is matched with the server's final response, each INVITE with the 180 relayed back to the caller, "
+      "by Via branch: the time between SIPp's request and the server's response on the loopback interface, in µs (first "
+      "transmission of each; the capture runs on the SIPp core). INVITE→180 includes the callee SIPp's own time to answer.")
+    w("* **Memory during calls**: PSS halfway through the fixed-rate call step.")
     w("* **Memory**: PSS summed over the server's processes (`/proc/PID/smaps_rollup`; Kamailio's shared memory is "
       "counted once), 2 s after start, and 5 s after `sipbench.py fill` registered %s distinct users (no auth, %s/s) "
       "from a generated users file. Per binding = (with N − idle) / N." % (fmt_num(fill_n), fmt_num(env.get("fill_rate"))))
@@ -420,22 +479,42 @@ def cmd_report(o):
     w("| --- | --- | --- |")
     w("| version | %s | %s |" % (env.get("parley_version", "?"), env.get("kamailio_version", "?")))
     w("| processes / threads | 1 process, GOMAXPROCS = 1 (affinity to one CPU) | main + 2 UDP workers + timers (`children=2`), all on one CPU |")
-    w("| no-auth REGISTER | `--auth=false`; parse, sanity checks, server transaction (kept 32 s after the 200 to absorb retransmissions: Timer J = 64·T1, RFC 3261 §17.2.2), To → AOR, location update in memory, "
-      "AOR queued for the write-back writer (SQLite, batches of ≤ 500 every 100 ms, one transaction each), 200 with Contact;expires and Date | "
-      "`kamailio-bench.cfg` without `WITH_AUTH`: sanity, `t_precheck_trans`/`t_check_trans`, `save(\"location\")` in memory "
-      "(usrloc `db_mode 0`, no database), 200 sent statelessly (no tm transaction kept) |")
+    equivalent = env.get("kamailio_config", "shared") == "equivalent"
+    w("| no-auth REGISTER | `--auth=false`; parse, sanity checks, server transaction (kept 32 s after the 200 to absorb "
+      "retransmissions: Timer J = 64·T1, RFC 3261 §17.2.2), To → AOR, location update in memory, AOR queued for the "
+      "write-back writer (SQLite, batches of ≤ 500 every 100 ms, one transaction each), 200 with Contact;expires and Date | "
+      + ("`parley-equivalent.cfg` without `WITH_AUTH`: sanity, `t_precheck_trans`/`t_check_trans`, `save(\"location\")` "
+         "in memory with usrloc `db_mode 2` (written back to SQLite every second), 200 sent statelessly (no tm transaction kept) |"
+         if equivalent else
+         "`kamailio-bench.cfg` without `WITH_AUTH`: sanity, `t_precheck_trans`/`t_check_trans`, `save(\"location\")` in memory "
+         "(usrloc `db_mode 0`, no database), 200 sent statelessly (no tm transaction kept) |"))
     w("| digest REGISTER | challenge: 401 with **two** WWW-Authenticate (MD5 first, then SHA-256), `qop=\"auth\"`, stateless "
-      "HMAC nonce; answer: nonce MAC and age check, **user looked up in SQLite** (users table, %s users imported from "
-      "`users.csv`), MD5 digest with qop (cnonce, nc), nc replay check (per-nonce table), then the no-auth path | "
-      "`-A WITH_AUTH`: 401 with one WWW-Authenticate (MD5, **no qop**), stateless nonce; answer: "
-      "`pv_www_authenticate` against the fixed password `secret` from the config (**no user database**), "
-      "`consume_credentials`, then `save` as above |" % fmt_num(env.get("users_imported")))
-    w("| database | fresh SQLite file per run (`--db sqlite:...`, pure Go driver), users imported with `parley user import` | none |")
+      "HMAC nonce; answer: nonce MAC and age check, user's HA1 from SQLite (users table, %s users imported from "
+      "`users.csv`; a 30 s in-process cache), MD5 digest with qop (cnonce, nc), nc replay check, then the no-auth path | " % fmt_num(env.get("users_imported"))
+      + ("`-A WITH_AUTH`: 401 with one WWW-Authenticate (MD5, `qop=\"auth\"`), stateless nonce; answer: `www_authorize` "
+         "(auth_db) reading the HA1 from SQLite table `subscriber` (the same users), `nonce_count 1` replay check, "
+         "`consume_credentials`, then `save` as above |" if equivalent else
+         "`-A WITH_AUTH`: 401 with one WWW-Authenticate (MD5, **no qop**), stateless nonce; answer: "
+         "`pv_www_authenticate` against the fixed password `secret` from the config (**no user database**), "
+         "`consume_credentials`, then `save` as above |"))
+    w("| INVITE (calls) | `--auth=false`: sanity, server transaction, Record-Route, location lookup, one branch (client "
+      "transaction), dialog tracking, a CDR row per call written to SQLite by a buffered writer; ACK and BYE by the route set | "
+      + ("record_route, `dlg_manage()` (dialog module), lookup, `t_relay()`; a CDR per dialog written to SQLite `acc_cdrs` by "
+         "acc; ACK and BYE by `loose_route()` |" if equivalent else
+         "record_route, lookup, `t_relay()` (no dialog tracking, no accounting); ACK and BYE by `loose_route()` |"))
+    w("| database | fresh SQLite file per run (`--db sqlite:...`, pure Go driver), users imported with `parley user import` | "
+      + ("fresh SQLite file per run (`db_sqlite`), Kamailio's own schema, the same users as HA1 (`benchlib.py kamdb`) |"
+         if equivalent else "none |"))
     w("| logging | `--log-level warn` | `debug=1` (warnings and errors) |")
     w("")
-    w("So on digest runs Parley does strictly more work than the reference Kamailio configuration: a database read per "
-      "authorized REGISTER, a second challenge header, qop/nc handling; and on every run it persists the location. "
-      "(Kamailio with `auth_db` and `usrloc db_mode 2` would do the same; the checked reference configuration does not.)")
+    if equivalent:
+        w("Kamailio ran `bench/kamailio/parley-equivalent.cfg`: the shared reference configuration plus what Parley does "
+          "on every request here (users and HA1 in SQLite, qop and nonce-count, location written back to SQLite, dialog "
+          "tracking and a CDR per call in SQLite). What still differs: Parley offers two challenges (MD5 and SHA-256) "
+          "where Kamailio offers one; Parley keeps each REGISTER transaction for Timer J where Kamailio answers statelessly.")
+    else:
+        w("Kamailio ran the shared reference configuration, which does less than Parley: no database for users or "
+          "locations, no qop, no dialog tracking or accounting.")
     w("")
 
     # per server detail
@@ -463,10 +542,10 @@ def cmd_report(o):
             w("")
     w("**Fixed-rate steps** (CPU and latency):")
     w("")
-    w("| server | mode | rate/s | registrations ok | failed | retrans | CPU s | CPU s / 1,000 | other CPU % | captured requests | unanswered | latencies µs (median / p99 / max) |")
+    w("| server | mode | rate/s | ok (registrations or calls) | failed | retrans | CPU s | CPU s / 1,000 | other CPU % | captured requests | unanswered | latencies µs (median / p99 / max) |")
     w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for s in servers:
-        for mode in ("noauth", "auth"):
+        for mode in ("noauth", "auth", "call"):
             fx = fig[s].get("fixed_" + mode)
             if not fx:
                 continue
@@ -504,7 +583,7 @@ def cmd_report(o):
         w("")
     probs = [r for r in ex if r.get("kind") == "problem"]
     for s in servers:
-        for mode in ("noauth", "auth"):
+        for mode in ("noauth", "auth", "call"):
             fx = fig[s].get("fixed_" + mode)
             st = (fx or {}).get("step") or {}
             if fx and not st.get("clean"):
@@ -549,6 +628,8 @@ def cmd_report(o):
         panels.append({"title": "CALLS/S THROUGH THE PROXY", "groups": [
             {"label": "UDP INVITE..BYE", "parley": P.get("max_call") or 0, "kamailio": K.get("max_call") or 0}]})
         panels.append({"title": "SERVER CPU MS PER CALL", "decimals": 3, "groups": [
+            {"label": "AT %s/S" % fmt_num(fr_call), "parley": fixed_val(P, "call", "cpu_s_per_1000") or 0,
+             "kamailio": fixed_val(K, "call", "cpu_s_per_1000") or 0},
             {"label": "AT MAX CLEAN", "parley": (P.get("usop_max_call") or 0) / 1000.0,
              "kamailio": (K.get("usop_max_call") or 0) / 1000.0}]})
     panels.append({"title": "REGISTER/S, HIGHEST CLEAN RATE", "groups": [
@@ -566,6 +647,40 @@ def cmd_report(o):
     with open(o.chart_json, "w") as f:
         json.dump({"title": "PARLEY VS KAMAILIO 5.6 - LOOPBACK UDP, SERVER ON 1 CPU", "series": ["PARLEY", "KAMAILIO"],
                    "panels": panels}, f, indent=1)
+
+
+def targets(w, P, K, rows):
+    """The project's goals (issue #8), each judged from the figures above."""
+    def r(a, b):
+        return (a / float(b)) if (a is not None and b) else None
+
+    def fixed(f, mode):
+        fx = f.get("fixed_" + mode) or {}
+        return fx.get("cpu_s_per_1000")
+    goals = [
+        ("CPU per call at most 0.8× Kamailio's (fixed rate)", r(fixed(P, "call"), fixed(K, "call")), "<=", 0.8),
+        ("CPU per registration with digest at most 0.8× Kamailio's (fixed rate)", r(fixed(P, "auth"), fixed(K, "auth")), "<=", 0.8),
+        ("highest clean calls/s at least 1.2× Kamailio's", r(P.get("max_call"), K.get("max_call")), ">=", 1.2),
+        ("highest clean registrations/s with digest at least 1.2× Kamailio's", r(P.get("max_auth"), K.get("max_auth")), ">=", 1.2),
+        ("registrations/s with digest at least Kamailio's (issue #3)", r(P.get("max_auth"), K.get("max_auth")), ">=", 1.0),
+        ("CPU per call at most Kamailio's (issue #4)", r(fixed(P, "call"), fixed(K, "call")), "<=", 1.0),
+        ("highest clean calls/s at least Kamailio's (issue #4)", r(P.get("max_call"), K.get("max_call")), ">=", 1.0),
+    ]
+    w("## Targets")
+    w("")
+    w("| goal | Parley/Kamailio | met |")
+    w("| --- | ---: | --- |")
+    for name, v, op, lim in goals:
+        met = "–" if v is None else ("yes" if (v <= lim if op == "<=" else v >= lim) else "**no**")
+        w("| %s | %s | %s |" % (name, "–" if v is None else "%.2f" % v, met))
+    pb = P.get("per_binding_restarted") or P.get("per_binding")
+    w("| memory per binding at most 1 KB (Parley, %s) | %s B | %s |" % (
+        "after a restart on its database" if P.get("per_binding_restarted") else "after the fill",
+        fmt_num(pb), "–" if pb is None else ("yes" if pb <= 1024 else "**no**")))
+    w("")
+    w("A ratio at the highest clean rate is only as fine as the rate steps; where SIPp (on its one core) is the "
+      "bottleneck for both servers, the CPU figures are the ones that tell them apart.")
+    w("")
 
 
 def median(vals):
@@ -649,6 +764,11 @@ def main():
     p = sub.add_parser("cpu")
     p.add_argument("pid", type=int)
     p.set_defaults(fn=cmd_cpu)
+    p = sub.add_parser("kamdb")
+    p.add_argument("file")
+    p.add_argument("--users", required=True)
+    p.add_argument("--realm", required=True)
+    p.set_defaults(fn=cmd_kamdb)
     p = sub.add_parser("pcaplat")
     p.add_argument("file")
     p.add_argument("--port", type=int, required=True)

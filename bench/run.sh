@@ -28,13 +28,19 @@
 #   --uac-port N / --uas-port N   SIPp's ports (default 5091 / 5090)
 #   --duration S           seconds per ramp step (default 8)
 #   --fill N               distinct users registered for the memory figure (default 100000)
-#   --fixed-noauth R / --fixed-auth R   rates of the fixed-rate steps (default 4000 / 2000)
+#   --fixed-noauth R / --fixed-auth R / --fixed-call R
+#                          rates of the fixed-rate steps (default 4000 / 2000 registrations/s, 500 calls/s)
 #   --rates-noauth L / --rates-auth L / --rates-call L   comma lists for the ramps
 #   --max-other PCT        repeat an unclean step (RETRIES=1 times) if other processes used more CPU (default 25)
 #   --quiet-wait S         before each step, wait up to S s for other processes to calm down (default 8)
 #   --out DIR              where report.md, chart.png and raw/ go (default bench/results)
 #   --nice N               run the server and SIPp at this nice value (e.g. -10 on a machine
 #                          others use; default 0: as the brief of the shared baseline)
+#   --kamailio-config equivalent|shared
+#                          equivalent (default): bench/kamailio/parley-equivalent.cfg, Kamailio doing
+#                          Parley's work (auth_db and usrloc write-back on SQLite, qop and nonce-count,
+#                          dialog tracking, CDRs to SQLite); shared: the reference configuration in
+#                          ../shared/bench (usrloc in memory, fixed password, no CDRs)
 #   --no-install           do not call apt-get
 set -u -o pipefail
 
@@ -61,6 +67,7 @@ FILL="${FILL:-100000}"
 FILL_RATE="${FILL_RATE:-4000}"
 FIXED_NOAUTH="${FIXED_NOAUTH:-4000}"
 FIXED_AUTH="${FIXED_AUTH:-2000}"
+FIXED_CALL="${FIXED_CALL:-500}"
 RATES_NOAUTH="${RATES_NOAUTH:-4000,8000,12000,16000,20000,24000,28000}"
 RATES_AUTH="${RATES_AUTH:-2000,4000,6000,8000,10000,12000}"
 RATES_CALL="${RATES_CALL:-500,1000,1250,1500,1750,2000,2250,2500,3000}"
@@ -69,6 +76,7 @@ SHM_MB="${SHM_MB:-1024}"
 PKG_MB="${PKG_MB:-16}"
 OUT="${OUT:-$HERE/results}"
 INSTALL="${INSTALL:-1}"
+KAMAILIO_CONFIG="${KAMAILIO_CONFIG:-equivalent}"
 
 usage() { sed -n '2,/^set -u/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -83,6 +91,7 @@ while [ $# -gt 0 ]; do
     --fill) FILL="$2"; shift ;;
     --fixed-noauth) FIXED_NOAUTH="$2"; shift ;;
     --fixed-auth) FIXED_AUTH="$2"; shift ;;
+    --fixed-call) FIXED_CALL="$2"; shift ;;
     --rates-noauth) RATES_NOAUTH="$2"; shift ;;
     --rates-auth) RATES_AUTH="$2"; shift ;;
     --rates-call) RATES_CALL="$2"; shift ;;
@@ -90,6 +99,7 @@ while [ $# -gt 0 ]; do
     --quiet-wait) QUIET_WAIT="$2"; shift ;;
     --out) OUT="$2"; shift ;;
     --nice) NICE="$2"; shift ;;
+    --kamailio-config) KAMAILIO_CONFIG="$2"; shift ;;
     --no-install) INSTALL=0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -105,7 +115,11 @@ RAW="$OUT/raw"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/parley-bench.XXXXXX")"
 JSON="$RAW/results.jsonl"   # sipbench.py rows
 EXTRA="$RAW/extra.jsonl"    # fixed-rate steps, fills, server exits, problems
-CFG="$SHARED/kamailio/kamailio-bench.cfg"
+case "$KAMAILIO_CONFIG" in
+  equivalent) CFG="$HERE/kamailio/parley-equivalent.cfg" ;;
+  shared) CFG="$SHARED/kamailio/kamailio-bench.cfg" ;;
+  *) echo "--kamailio-config equivalent|shared" >&2; exit 2 ;;
+esac
 CTL_SOCK="/tmp/kamailio-bench-ctl.sock"   # fixed in kamailio-bench.cfg
 USERS="$SHARED/sipp/users.csv"
 LIB=(python3 "$HERE/benchlib.py")
@@ -142,6 +156,9 @@ install_deps() {
   command -v sipp >/dev/null || need+=(sip-tester)
   if [[ " $SERVERS " == *" kamailio "* ]]; then
     command -v kamailio >/dev/null && command -v kamcmd >/dev/null || need+=(kamailio)
+    if [ "$KAMAILIO_CONFIG" = equivalent ]; then
+      ls /usr/lib/x86_64-linux-gnu/kamailio/modules/db_sqlite.so >/dev/null 2>&1 || need+=(kamailio-sqlite-modules)
+    fi
   fi
   command -v tcpdump >/dev/null || need+=(tcpdump)
   command -v taskset >/dev/null || need+=(util-linux)
@@ -193,7 +210,7 @@ env = {
   "build": "CGO_ENABLED=0 go build ./cmd/parley",
   "load_before": open("/proc/loadavg").read().strip(),
   "duration": $DURATION, "fixed_duration": $FIXED_DURATION, "fill": $FILL, "fill_rate": $FILL_RATE,
-  "fixed_rate_noauth": $FIXED_NOAUTH, "fixed_rate_auth": $FIXED_AUTH, "max_other": $MAX_OTHER,
+  "fixed_rate_noauth": $FIXED_NOAUTH, "fixed_rate_auth": $FIXED_AUTH, "fixed_rate_call": $FIXED_CALL, "kamailio_config": "$KAMAILIO_CONFIG", "max_other": $MAX_OTHER,
   "rates_noauth": "$RATES_NOAUTH", "quiet_wait": $QUIET_WAIT, "nice": $NICE, "retries": $RETRIES, "hold_wait": $HOLD_WAIT, "rates_auth": "$RATES_AUTH", "rates_call": "$RATES_CALL",
   "users_imported": max(0, sum(1 for _ in open("$USERS")) - 1), "only": "$ONLY",
 }
@@ -212,6 +229,12 @@ start_server() {  # name mode [keep-db]
     fi
     local defs=()
     [ "$2" = auth ] && defs=(-A WITH_AUTH)
+    if [ "$KAMAILIO_CONFIG" = equivalent ]; then
+      # a fresh SQLite database per mode, users as HA1 (what `parley user import` does for Parley)
+      local kdb="$WORK/kamailio-$2.db"
+      "${LIB[@]}" kamdb "$kdb" --users "$USERS" --realm "$TARGET_IP" > /dev/null || die "creating $kdb failed"
+      defs+=(-A "DBURL=\"sqlite://$kdb\"")
+    fi
     "${PIN_S[@]}" kamailio -DD -E -f "$CFG" -l "udp:$TARGET_IP:$PORT" -m "$SHM_MB" -M "$PKG_MB" "${defs[@]}" \
       > "$logf" 2>&1 &
     SPID=$!
@@ -334,9 +357,10 @@ fill() {
   [ "${ok:-0}" = "$FILL" ] || problem "$SNAME" "$SMODE" "fill registered ${ok:-0} of $FILL users (server counts ${cnt:-?})"
 }
 
-fixed_step() {  # scenario rate
-  local scen="$1" rate="$2" wd="$RAW/$SNAME-$SMODE-fixed"
-  local pcap="$WORK/$SNAME-$SMODE.pcap"
+fixed_step() {  # scenario rate [record-mode]
+  local scen="$1" rate="$2" rmode="${3:-$SMODE}"
+  local wd="$RAW/$SNAME-$rmode-fixed"
+  local pcap="$WORK/$SNAME-$rmode.pcap" mpid=""
   mkdir -p "$wd"
   log "$SNAME ($SMODE): fixed-rate step $scen at $rate/s for ${FIXED_DURATION}s, captured"
   "${PIN_C[@]}" tcpdump -i lo -n -s 600 -B 16384 -w "$pcap" "udp and port $PORT" 2> "$wd/tcpdump.log" &
@@ -345,16 +369,23 @@ fixed_step() {  # scenario rate
   "${LIB[@]}" quiet --server-pid "$SPID" --max-wait "$QUIET_WAIT" --limit "$MAX_OTHER" > /dev/null
   local c0 c1 t0 t1
   c0=$("${LIB[@]}" cpu "$SPID"); t0=$(date +%s.%N)
+  if [ "$scen" = call ]; then
+    # memory while the calls run: halfway through the step (the callee's
+    # registration and SIPp's start take about 2 s before the first call)
+    ( sleep $(( FIXED_DURATION / 2 + 2 )); mem "during calls at ${rate}/s" > /dev/null ) &
+    mpid=$!
+  fi
   "${SB[@]}" step "${common[@]}" --scenario "$scen" --rate "$rate" --calls $((rate * FIXED_DURATION)) \
-    --server-pid "$SPID" --quiet-wait 0 --label "$SNAME-$SMODE-fixed" --workdir "$wd" --json "$wd.jsonl" 2>&1 | tee -a "$RAW/run.log"
+    --server-pid "$SPID" --quiet-wait 0 --label "$SNAME-$rmode-fixed" --workdir "$wd" --json "$wd.jsonl" 2>&1 | tee -a "$RAW/run.log"
+  [ -n "$mpid" ] && wait "$mpid"
   sleep 3
   c1=$("${LIB[@]}" cpu "$SPID"); t1=$(date +%s.%N)
   kill -INT "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null; TPID=""
   "${LIB[@]}" pcaplat "$pcap" --port "$PORT" > "$wd/latency.json" || true
   rm -f "$pcap"
-  "${LIB[@]}" fixedrec --server "$SNAME" --mode "$SMODE" --rate "$rate" --cpu0 "$c0" --cpu1 "$c1" \
+  "${LIB[@]}" fixedrec --server "$SNAME" --mode "$rmode" --rate "$rate" --cpu0 "$c0" --cpu1 "$c1" \
     --window "$(python3 -c "print(round($t1-$t0,1))")" --step-json "$wd.jsonl" --pcap-json "$wd/latency.json" >> "$EXTRA"
-  log "$SNAME ($SMODE): CPU $(python3 -c "print(round($c1-$c0,2))") s; latency $(cat "$wd/latency.json")"
+  log "$SNAME ($rmode): CPU $(python3 -c "print(round($c1-$c0,2))") s; latency $(cat "$wd/latency.json")"
 }
 
 ramp() {  # scenario rates
@@ -375,6 +406,7 @@ for s in $SERVERS; do
     server_alive && ramp reg_noauth "$RATES_NOAUTH"
   fi
   if want_calls; then
+    server_alive && fixed_step call "$FIXED_CALL" call
     server_alive && ramp call "$RATES_CALL"
   fi
   server_alive && mem "after noauth load"
