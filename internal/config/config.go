@@ -53,6 +53,9 @@ type Config struct {
 	Calls Calls `yaml:"calls"`
 	// Location configures the location store.
 	Location Location `yaml:"location"`
+	// Media configures the media relay (rtpengine) for calls between
+	// WebRTC and plain RTP.
+	Media Media `yaml:"media"`
 	// ReasonPhrases overrides the reason phrase sent with a status code
 	// (RFC 3261 §21); keys are 100 to 699.
 	ReasonPhrases map[int]string `yaml:"reason_phrases"`
@@ -72,6 +75,7 @@ func Default() *Config {
 		Auth:      DefaultAuth(),
 		Location:  DefaultLocation(),
 		Calls:     DefaultCalls(),
+		Media:     DefaultMedia(),
 	}
 }
 

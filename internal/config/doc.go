@@ -138,6 +138,12 @@
 //	      to: sip:192.0.2.1:5060;transport=udp
 //	      stateless: true                # no transaction state (§16.11)
 //
+//	# Media relay for calls between browsers (WebRTC) and plain RTP phones.
+//	media:
+//	  rtpengine: ""          # e.g. udp:127.0.0.1:2223 (rtpengine --listen-ng); empty: no relay, such calls get 488
+//	  timeout: 500ms         # wait per try for rtpengine's reply
+//	  tries: 3               # then the call gets 503 Media Relay Unavailable with Retry-After
+//
 //	# Reason phrases to send instead of RFC 3261's, by status code.
 //	reason_phrases:
 //	  404: No Such User
