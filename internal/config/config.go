@@ -56,6 +56,8 @@ type Config struct {
 	// Media configures the media relay (rtpengine) for calls between
 	// WebRTC and plain RTP.
 	Media Media `yaml:"media"`
+	// DNS configures RFC 3263 server location for other domains.
+	DNS DNS `yaml:"dns"`
 	// ReasonPhrases overrides the reason phrase sent with a status code
 	// (RFC 3261 §21); keys are 100 to 699.
 	ReasonPhrases map[int]string `yaml:"reason_phrases"`
@@ -76,6 +78,7 @@ func Default() *Config {
 		Location:  DefaultLocation(),
 		Calls:     DefaultCalls(),
 		Media:     DefaultMedia(),
+		DNS:       DefaultDNS(),
 	}
 }
 

@@ -144,6 +144,14 @@
 //	  timeout: 500ms         # wait per try for rtpengine's reply
 //	  tries: 3               # then the call gets 503 Media Relay Unavailable with Retry-After
 //
+//	# Finding other domains' servers, the outbound proxy, Route hops and
+//	# gateways by RFC 3263 (NAPTR, then SRV, then A/AAAA; failover in order).
+//	dns:
+//	  servers: []            # e.g. [127.0.0.1:5353, "[::1]"]; IP or IP:PORT (53); empty: /etc/resolv.conf
+//	  timeout: 2s            # per query and server, then the next server; 10ms to 30s
+//	  cache_size: 1024       # answers cached for their TTL; 0 = no cache
+//	  max_ttl: 5m0s          # longest an answer is cached, whatever its TTL
+//
 //	# Reason phrases to send instead of RFC 3261's, by status code.
 //	reason_phrases:
 //	  404: No Such User
