@@ -82,6 +82,10 @@ def cmd_kamdb(o):
     if os.path.exists(o.file):
         os.remove(o.file)
     db = sqlite3.connect(o.file)
+    # WAL (persistent in the file): the workers' auth_db reads then do not
+    # fail with "database is locked" while the timer process writes usrloc
+    # back; Parley's SQLite database runs in WAL mode too.
+    db.execute("PRAGMA journal_mode=WAL")
     for name in ("standard", "auth_db", "usrloc", "acc", "dialog"):
         with open(os.path.join(KAM_SQL, name + "-create.sql")) as f:
             db.executescript(f.read())
