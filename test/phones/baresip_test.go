@@ -54,6 +54,20 @@ type baresip struct {
 // ctrl_tcp, g711, ausine source, aubridge player, TLS certificate) and
 // connects to ctrl_tcp.
 func startBaresip(t *testing.T, bin, name, certBoth string, pp *portPlan) (*baresip, error) {
+	return startBaresipWith(t, bin, name, certBoth, pp, false)
+}
+
+// videoConfig makes a baresip offer and answer video: the fakevideo source
+// (a test pattern) and display, and the vp8 codec. Every call of such a
+// phone encodes video, so only the video scenario's phones have it.
+const videoConfig = `module fakevideo.so
+module vp8.so
+video_source fakevideo,nil
+video_display fakevideo,nil
+`
+
+// startBaresipWith is startBaresip, with video (videoConfig) if video is set.
+func startBaresipWith(t *testing.T, bin, name, certBoth string, pp *portPlan, video bool) (*baresip, error) {
 	t.Helper()
 	dir, err := os.MkdirTemp(t.TempDir(), "baresip-")
 	if err != nil {
@@ -90,6 +104,9 @@ audio_alert aubridge,nowhere-%s
 ausrc_srate 48000
 ausrc_channels 2
 `, b.sipPort, certBoth, b.rtpLo, b.rtpHi, b.ctrlPort, tag, tag)
+	if video {
+		config += videoConfig
+	}
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
 		return nil, err
 	}
@@ -296,19 +313,22 @@ func (b *baresip) calls() (int, error) {
 	return strconv.Atoi(m[1])
 }
 
-// hangupAll hangs up until no call is left (bounded).
+// hangupAll hangs up until no call is left (bounded), waiting for each
+// CALL_CLOSED.
 func (b *baresip) hangupAll() {
 	for range 6 {
 		n, err := b.calls()
 		if err != nil || n == 0 {
 			return
 		}
+		m := b.mark()
 		b.cmd("hangup", "")
-		time.Sleep(300 * time.Millisecond)
+		b.waitEvent(m, 2*time.Second, "CALL_CLOSED", nil)
 	}
 }
 
-// audioStats is what audio_debug shows for the current call.
+// audioStats is what audio_debug (or video_debug) shows for the current
+// call.
 type audioStats struct {
 	localPort int            // our RTP port
 	remote    string         // RTP peer from the SDP (ip:port)
@@ -323,15 +343,21 @@ var (
 	adTxRE     = regexp.MustCompile(`TX: packets=(\d+)`)
 )
 
-func (b *baresip) audioDebug() (audioStats, error) {
-	out, err := b.cmd("audio_debug", "")
+func (b *baresip) audioDebug() (audioStats, error) { return b.streamDebug("audio") }
+
+// videoDebug is audioDebug for the video stream (same format).
+func (b *baresip) videoDebug() (audioStats, error) { return b.streamDebug("video") }
+
+// streamDebug runs audio_debug or video_debug (kind "audio" or "video").
+func (b *baresip) streamDebug(kind string) (audioStats, error) {
+	out, err := b.cmd(kind+"_debug", "")
 	if err != nil {
 		return audioStats{}, err
 	}
 	st := audioStats{rcvd: map[string]int{}, raw: out}
 	m := adLocalRE.FindStringSubmatch(out)
 	if m == nil {
-		return st, fmt.Errorf("%s: audio_debug without local/remote: %q", b.name, out)
+		return st, fmt.Errorf("%s: %s_debug without local/remote: %q", b.name, kind, out)
 	}
 	st.localPort, _ = strconv.Atoi(m[1])
 	st.remote = m[2]
