@@ -358,6 +358,7 @@ def cmd_report(o):
         f["stops"] = [r for r in ex if r.get("kind") == "stop" and r.get("server") == s]
 
     P, K = fig["parley"], fig["kamailio"]
+    P["fixed_call_nocdr"] = ex_get("fixed", "parley-nocdr", "call")
     fill_n = (P.get("fill") or K.get("fill") or {}).get("bindings") or env.get("fill")
 
     def fixed_val(f, mode, key):
@@ -677,6 +678,11 @@ def targets(w, P, K, rows):
     for name, v, op, lim in goals:
         met = "–" if v is None else ("yes" if (v <= lim if op == "<=" else v >= lim) else "**no**")
         w("| %s | %s | %s |" % (name, "–" if v is None else "%.2f" % v, met))
+    nocdr = (P.get("fixed_call_nocdr") or {}).get("cpu_s_per_1000")
+    if nocdr and fixed(P, "call"):
+        v = fixed(P, "call") / nocdr
+        w("| CDR path at most 5 %% of the proxy's cost (issue #5): Parley's CPU per call with CDRs in SQLite ÷ "
+          "without (%.3f ÷ %.3f s per 1,000 calls) | %.2f | %s |" % (fixed(P, "call"), nocdr, v, "yes" if v <= 1.05 else "**no**"))
     pb = P.get("per_binding_restarted") or P.get("per_binding")
     w("| memory per binding at most 1 KB (Parley, %s) | %s B | %s |" % (
         "after a restart on its database" if P.get("per_binding_restarted") else "after the fill",

@@ -41,6 +41,8 @@
 #                          Parley's work (auth_db and usrloc write-back on SQLite, qop and nonce-count,
 #                          dialog tracking, CDRs to SQLite); shared: the reference configuration in
 #                          ../shared/bench (usrloc in memory, fixed password, no CDRs)
+#   --no-cdr-compare       skip the extra fixed-rate call step of Parley without CDRs in the database
+#                          (by default it runs after the others: the CDR path's share of CPU per call)
 #   --no-install           do not call apt-get
 set -u -o pipefail
 
@@ -77,6 +79,7 @@ PKG_MB="${PKG_MB:-16}"
 OUT="${OUT:-$HERE/results}"
 INSTALL="${INSTALL:-1}"
 KAMAILIO_CONFIG="${KAMAILIO_CONFIG:-equivalent}"
+CDR_COMPARE="${CDR_COMPARE:-1}"
 
 usage() { sed -n '2,/^set -u/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -100,6 +103,7 @@ while [ $# -gt 0 ]; do
     --out) OUT="$2"; shift ;;
     --nice) NICE="$2"; shift ;;
     --kamailio-config) KAMAILIO_CONFIG="$2"; shift ;;
+    --no-cdr-compare) CDR_COMPARE=0 ;;
     --no-install) INSTALL=0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -255,6 +259,11 @@ start_server() {  # name mode [keep-db]
     fi
     local auth=()
     [ "$2" = noauth ] && auth=(--auth=false)
+    if [ "$1" = parley-nocdr ]; then
+      # the same server without call records in the database: the CDR path's cost
+      printf 'calls:\n  cdr_database: false\n' > "$WORK/nocdr.yaml"
+      auth+=(--config "$WORK/nocdr.yaml")
+    fi
     # gctrace: one line per GC cycle with the live heap, read by mem()
     GODEBUG=gctrace=1 "${PIN_S[@]}" "$BIN" serve --listen "udp:$TARGET_IP:$PORT" --domain "$TARGET_IP" --db "sqlite:$db" \
       --http off --log-level warn "${auth[@]}" > "$logf" 2>&1 &
@@ -438,6 +447,11 @@ if want_reg; then
     server_alive && mem "after auth load"
     stop_server
   done
+fi
+if want_calls && [ "$CDR_COMPARE" = 1 ] && [[ " $SERVERS " == *" parley "* ]]; then
+  start_server parley-nocdr noauth
+  server_alive && fixed_step call "$FIXED_CALL" call
+  stop_server
 fi
 log "measurements took $(( $(date +%s) - t_start )) s"
 
