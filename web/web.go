@@ -33,9 +33,12 @@ type asset struct {
 	ctype string
 }
 
-// load reads every embedded file once, with its ETag and content type.
-func load() map[string]asset {
-	static, err := fs.Sub(embedded, "static")
+// load reads every embedded file of the console once, with its ETag and content type.
+func load() map[string]asset { return loadDir(embedded, "static") }
+
+// loadDir reads every file under dir of fsys, keyed by its path below dir.
+func loadDir(fsys fs.FS, dir string) map[string]asset {
+	static, err := fs.Sub(fsys, dir)
 	if err != nil {
 		panic(err)
 	}

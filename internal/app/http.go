@@ -11,7 +11,8 @@ import (
 )
 
 // startHTTP serves the management listener: /healthz, /readyz and /metrics
-// without authentication, the API under /api/v1 and the web console.
+// without authentication, the API under /api/v1, the web console, and the
+// web phone under /phone/ (whose users sign in with their SIP credentials).
 func (a *App) startHTTP() error {
 	addr := a.cfg.HTTPAddr()
 	if addr == "" {
@@ -26,7 +27,8 @@ func (a *App) startHTTP() error {
 		Locations: a.stores.loc, Calls: a.stores.calls, Status: a.status, Config: a.publicConfig,
 		Capture: a.capture,
 	}, a.log).Register(mux)
-	mux.Handle(web.Prefix, web.Handler()) // the web console
+	mux.Handle(web.Prefix, web.Handler())                        // the web console
+	mux.Handle(web.PhonePrefix, web.PhoneHandler(a.phoneConfig)) // the web phone (phone.go), no login
 	mux.Handle("GET /{$}", http.RedirectHandler(web.Prefix, http.StatusFound))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
