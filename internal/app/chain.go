@@ -22,7 +22,10 @@ import (
 //  1. Sanity: RFC 3261 §8.2 / §16.3 checks (416, 483, 420, 400).
 //  2. Auth: digest challenges (401 for REGISTER, 407 for other requests from
 //     our users), unless --auth=false or the source is trusted.
-//  3. Mux: requests for Parley itself by method (REGISTER to a served domain,
+//  3. Stateless CANCEL: a CANCEL that matched no INVITE goes to the gateway
+//     of the stateless route its INVITE took (§16.11); others go on to the
+//     Mux, which answers them 481.
+//  4. Mux: requests for Parley itself by method (REGISTER to a served domain,
 //     OPTIONS), every other request to the proxy.
 func buildChain(cfg *config.Config, id *sipserver.Identity, st *stores, srv *sipserver.Server, m *metrics.Metrics,
 	log *slog.Logger) (sipserver.Handler, *auth.Digest, error) {
@@ -49,11 +52,13 @@ func buildChain(cfg *config.Config, id *sipserver.Identity, st *stores, srv *sip
 		Follow3xx: cfg.Proxy.Follow3xx, ReasonPhrases: cfg.ReasonPhrases, Instance: st.instance,
 		Advertise: hostOnly(cfg.Advertise), Routes: routes(cfg.Proxy.Routes),
 		Calls: st.calls, MaxCallDuration: cfg.Calls.MaxDuration.Std(),
+		RedirectDomains: cfg.Proxy.RedirectDomains, Secret: st.sipSecret, Epoch: st.epoch,
 	}, st.loc, srv, id, log)
 	px.SetTrusted(auth.TrustedFromContext)
 	mux.Forward(px)
 	srv.SetStateless(px)
-	return sipserver.Chain(mux, m.Middleware(), sipserver.Sanity(id, cfg.SIP.Supported), digest.Middleware()), digest, nil
+	return sipserver.Chain(mux, m.Middleware(), sipserver.Sanity(id, cfg.SIP.Supported), digest.Middleware(),
+		px.StatelessCancel()), digest, nil
 }
 
 func algorithms(names []string) []auth.Algorithm {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,10 +33,15 @@ type stores struct {
 	instance string
 	stop     context.CancelFunc
 	secret   []byte // nonce key made at start, used when auth.secret is not set
-	domains  *api.Domains
-	admins   *api.Admins
-	cdr      *acc.Writer
-	calls    *proxy.Calls // dialogs and call records, kept across reloads
+	// sipSecret is the key of the flow tokens in the proxy's Record-Routes,
+	// kept in the database so that restarts and every instance sharing it
+	// accept each other's; epoch names this process's connections in them.
+	sipSecret []byte
+	epoch     uint32
+	domains   *api.Domains
+	admins    *api.Admins
+	cdr       *acc.Writer
+	calls     *proxy.Calls // dialogs and call records, kept across reloads
 	// callCount counts the call records on their way from calls to cdr (parley_calls_total).
 	callCount *metrics.CallCounter
 }
@@ -62,8 +68,14 @@ func openStores(cfg *config.Config, log *slog.Logger) (*stores, error) {
 		d.Close()
 		return nil, fmt.Errorf("location store: %w", err)
 	}
+	sipSecret, err := d.Secret(ctx, "sip", 32)
+	if err != nil {
+		loc.Close()
+		d.Close()
+		return nil, err
+	}
 	s := &stores{db: d, users: users.New(d), loc: loc, instance: instanceName(), secret: make([]byte, 32),
-		admins: api.NewAdmins(d)}
+		admins: api.NewAdmins(d), sipSecret: sipSecret, epoch: randomEpoch()}
 	rand.Read(s.secret)
 	if s.cdr, err = openCDR(cfg, d, log); err != nil {
 		loc.Close()
@@ -78,6 +90,17 @@ func openStores(cfg *config.Config, log *slog.Logger) (*stores, error) {
 	n, _ := loc.Count(ctx)
 	log.Info("database ready", "db", d.Name(), "schema", db.LatestVersion(), "bindings", n)
 	return s, nil
+}
+
+// randomEpoch is a random non-zero number naming this process (proxy.Config.Epoch).
+func randomEpoch() uint32 {
+	var b [4]byte
+	for {
+		rand.Read(b[:])
+		if e := binary.BigEndian.Uint32(b[:]); e != 0 {
+			return e
+		}
+	}
 }
 
 // instanceName names this Parley among several sharing a database (a

@@ -78,7 +78,7 @@ func TestDocExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, yml.String())
 	}
-	if len(c.Listen) != 4 || c.ReasonPhrases[404] != "No Such User" || c.Timers.TimerC.Std() != 3*time.Minute {
+	if len(c.Listen) != 4 || c.ReasonPhrases[404] != "No Such User" || c.Timers.TimerC.Std() != 185*time.Second {
 		t.Errorf("example decoded to %+v", c)
 	}
 }

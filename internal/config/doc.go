@@ -84,7 +84,7 @@
 //	  t1: 500ms       # RTT estimate
 //	  t2: 4s          # retransmit cap, at least t1
 //	  t4: 5s          # max message lifetime in the network
-//	  timer_c: 3m0s   # proxy INVITE timeout (§16.8 wants > 3m; min 1s)
+//	  timer_c: 3m5s   # proxy INVITE timeout (§16.8 wants > 3m; min 1s)
 //
 //	limits:
 //	  max_message_size: 65535   # bytes, 1500 to 16 MiB
@@ -131,10 +131,12 @@
 //	proxy:
 //	  unregistered_480: false            # 480 instead of 404 for a known user with no binding
 //	  outbound_proxy: ""                 # e.g. sip:gw.example.net;transport=udp for foreign domains
-//	  redirect: false                    # answer 302 with the contacts instead of proxying
+//	  redirect: false                    # answer 302 instead of proxying: a user's contacts, the dialed
+//	                                     # user at a route's gateway, or the Request-URI of a foreign domain
+//	  redirect_domains: [example.org]    # not a default: redirect mode for these Request-URI hosts only
 //	  follow_3xx: false                  # try the contacts of a 3xx from downstream
 //	  routes:                            # not a default: static routes, tried before the location service
-//	    - user: "^\\+?[0-9]{6,}$"        # regexp on the Request-URI user
+//	    - user: "^\\+?[0-9]{6,}$"        # regexp on the Request-URI user, or a tel: URI's number
 //	      to: sip:192.0.2.1:5060;transport=udp
 //	      stateless: true                # no transaction state (§16.11)
 //

@@ -10,18 +10,21 @@ import (
 
 // checkDomains validates each domain and rejects duplicates. Domains are
 // compared in canonical form, so "Example.com" and "example.com." clash.
-func checkDomains(domains []string) []error {
+func checkDomains(domains []string) []error { return checkDomainList("domain", domains) }
+
+// checkDomainList is checkDomains for the list at path name.
+func checkDomainList(name string, domains []string) []error {
 	var errs []error
 	seen := map[string]int{}
 	for i, d := range domains {
-		path := "domain[" + strconv.Itoa(i) + "]"
+		path := name + "[" + strconv.Itoa(i) + "]"
 		n, err := canonicalDomain(d)
 		if err != nil {
 			errs = append(errs, fieldErr(path, err))
 			continue
 		}
 		if j, dup := seen[n]; dup {
-			errs = append(errs, fieldErr(path, fmt.Errorf("%q repeats domain[%d]", d, j)))
+			errs = append(errs, fieldErr(path, fmt.Errorf("%q repeats %s[%d]", d, name, j)))
 			continue
 		}
 		seen[n] = i

@@ -176,9 +176,14 @@ type Proxy struct {
 	// OutboundProxy receives requests for foreign domains instead of RFC 3263
 	// resolution, as a SIP URI ("sip:gw.example.net:5060;transport=udp").
 	OutboundProxy string `yaml:"outbound_proxy"`
-	// Redirect makes Parley a redirect server for its users: 302 with their
-	// contacts instead of proxying (RFC 3261 §8.3).
+	// Redirect makes Parley a redirect server (RFC 3261 §8.3): every request
+	// outside a dialog it would forward gets 302 instead, with the contacts of
+	// a user of ours, the dialed user at a static route's gateway, or the
+	// Request-URI of a foreign domain.
 	Redirect bool `yaml:"redirect"`
+	// RedirectDomains puts the requests for these domains (the Request-URI
+	// host) in redirect mode, the others being proxied.
+	RedirectDomains []string `yaml:"redirect_domains"`
 	// Follow3xx makes the proxy try the contacts of a 3xx from downstream
 	// instead of relaying it (§16.7 step 4).
 	Follow3xx bool `yaml:"follow_3xx"`
@@ -209,6 +214,7 @@ func (p Proxy) Validate() error {
 	if p.OutboundProxy != "" && !isSIPURI(p.OutboundProxy) {
 		errs = append(errs, fieldErr("outbound_proxy", fmt.Errorf("%q is not a sip: or sips: URI", p.OutboundProxy)))
 	}
+	errs = append(errs, checkDomainList("redirect_domains", p.RedirectDomains)...)
 	for i, r := range p.Routes {
 		path := "routes[" + strconv.Itoa(i) + "]"
 		if _, err := regexp.Compile(r.User); err != nil || r.User == "" {

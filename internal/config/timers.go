@@ -18,7 +18,7 @@ type Timers struct {
 	// T4 is the longest a message may stay in the network. Default 5s.
 	T4 Duration `yaml:"t4"`
 	// TimerC bounds how long a proxy waits for a final response to an
-	// INVITE. Default 180s. RFC 3261 §16.8 says it MUST be greater than
+	// INVITE. Default 3m5s: RFC 3261 §16.8 says it MUST be greater than
 	// 3 minutes; values down to 1s are accepted for tests and labs.
 	TimerC Duration `yaml:"timer_c"`
 }
@@ -29,7 +29,7 @@ func DefaultTimers() Timers {
 		T1:     Duration(500 * time.Millisecond),
 		T2:     Duration(4 * time.Second),
 		T4:     Duration(5 * time.Second),
-		TimerC: Duration(180 * time.Second),
+		TimerC: Duration(185 * time.Second),
 	}
 }
 

@@ -9,7 +9,8 @@ import (
 // Config configures a Proxy.
 type Config struct {
 	// TimerC bounds how long an INVITE branch may stay without a final
-	// response after its last provisional (§16.8). Default 180s.
+	// response after its last provisional (§16.8). Default 185s: §16.8
+	// wants more than 3 minutes.
 	TimerC time.Duration
 	// Unregistered480 answers 480 Temporarily Unavailable for a known user
 	// with no binding; by default such a call gets 404 like an unknown user,
@@ -20,9 +21,14 @@ type Config struct {
 	// OutboundProxy, when set ("sip:host:port;transport=udp"), receives every
 	// request for a foreign domain instead of RFC 3263 resolution.
 	OutboundProxy string
-	// Redirect answers requests for users of our domains with 302 and their
-	// contacts instead of proxying them (a redirect server, §8.3).
+	// Redirect answers every request outside a dialog that would be
+	// forwarded with 302 instead (a redirect server, §8.3): a user of our
+	// domains with their contacts, a static route with the dialed user at its
+	// gateway, a foreign domain with the Request-URI itself.
 	Redirect bool
+	// RedirectDomains puts only the requests whose Request-URI host is one of
+	// these domains (lowercase) in redirect mode.
+	RedirectDomains []string
 	// Follow3xx makes the proxy try the contacts of a 3xx from downstream
 	// itself (§16.7 step 4) instead of passing the 3xx on.
 	Follow3xx bool
@@ -43,19 +49,32 @@ type Config struct {
 	// Advertise is the host written in Via and Record-Route when a listener is
 	// bound to a wildcard address.
 	Advertise string
+	// Secret keys the signatures of the flows in our Record-Route URIs and
+	// stateless Vias (see tokens). Every Proxy of this server, and every
+	// instance sharing its database, must get the same one; when empty a
+	// random one is made, which a rebuilt Proxy would not share.
+	Secret []byte
+	// Epoch names this process's connection table in the flows it signs:
+	// pass the same value to every Proxy built on one transport layer (0: a
+	// random one).
+	Epoch uint32
 }
 
 // Route sends requests whose Request-URI user matches User to To.
 type Route struct {
-	User      *regexp.Regexp
+	User      *regexp.Regexp // matched against the Request-URI user, or the number of a tel: URI
 	To        string
 	Stateless bool // forward without a transaction (§16.11)
-	Redirect  bool // answer 302 to To instead
+	Redirect  bool // answer 302 with the dialed user at To instead
 }
+
+// DefaultTimerC is Timer C when Config.TimerC is not set: more than the
+// 3 minutes §16.8 asks for.
+const DefaultTimerC = 185 * time.Second
 
 func (c Config) withDefaults() Config {
 	if c.TimerC <= 0 {
-		c.TimerC = 180 * time.Second
+		c.TimerC = DefaultTimerC
 	}
 	return c
 }

@@ -14,7 +14,7 @@ import (
 // of §16.4, the new Request-URI, Max-Forwards, Path as Route, Record-Route
 // (two entries when the request changes transport or interface), and our Via.
 // It returns the bytes and the local address to send from.
-func (p *Proxy) prepare(req *sip.Message, rt *routing, src transaction.Source, t target, loop uint64) ([]byte, netip.AddrPort, error) {
+func (p *Proxy) prepare(req *sip.Message, rt *routing, src transaction.Source, t target, branch string) ([]byte, netip.AddrPort, error) {
 	out, err := p.ifaceFor(t.dest.Proto, t.dest.Addr.Addr())
 	if err != nil {
 		return nil, netip.AddrPort{}, err
@@ -30,21 +30,27 @@ func (p *Proxy) prepare(req *sip.Message, rt *routing, src transaction.Source, t
 		req.PushRoute([]byte(pv))
 	}
 	if recordRoutes(req) {
-		in := p.ifaceIn(src)
-		from := flow{src.Proto, src.Addr, src.Conn}.encode()
-		to := flow{t.dest.Proto, t.dest.Addr, t.dest.Conn}.encode()
-		req.AddRecordRoute(out.recordRoute(from, to))
-		if in.proto != out.proto || in.host != out.host || in.port != out.port {
-			req.AddRecordRoute(in.recordRoute(from, to)) // RFC 5658 double Record-Route
-		}
+		p.addRecordRoutes(req, p.ifaceIn(src), out, flow{src.Proto, src.Addr, src.Conn}, flow{t.dest.Proto, t.dest.Addr, t.dest.Conn})
 	}
-	req.PushVia(out.via(newBranch(loop)))
+	req.PushVia(out.via(branch))
 	if t.dest.Proto.Reliable() {
 		req.EnsureContentLength() // §18.3: mandatory on streams
 	}
 	data := req.AppendTo(make([]byte, 0, len(req.Bytes())+512))
 	req.ResetEdits()
 	return data, out.local, nil
+}
+
+// addRecordRoutes adds our Record-Route, with the dialog's flows signed
+// (tokens), and a second one naming the listener the request came in on when
+// it leaves by another (RFC 5658 double Record-Route).
+func (p *Proxy) addRecordRoutes(req *sip.Message, in, out iface, from, to flow) {
+	pf, pt := from.encode(), to.encode()
+	sig := p.signFlows(req.CallID, pf, pt)
+	req.AddRecordRoute(out.recordRoute(pf, pt, sig))
+	if in.proto != out.proto || in.host != out.host || in.port != out.port {
+		req.AddRecordRoute(in.recordRoute(pf, pt, sig))
+	}
 }
 
 // recordRoutes reports whether Parley stays on the path of the dialog this
@@ -111,14 +117,21 @@ func trimBrackets(s string) string {
 // before forwarding (§22.3 lets a proxy do so; like Kamailio's
 // consume_credentials), so the callee never sees the caller's digest.
 func (p *Proxy) consumeCredentials(req *sip.Message) {
+	if p.hasOurCredentials(req) {
+		req.RemoveHeaders(sip.HdrProxyAuthorization)
+	}
+}
+
+// hasOurCredentials reports whether a Proxy-Authorization value is for one of our realms.
+func (p *Proxy) hasOurCredentials(req *sip.Message) bool {
 	it := req.Values(sip.HdrProxyAuthorization)
 	for v, ok := it.Next(); ok; v, ok = it.Next() {
 		if i := bytes.Index(bytes.ToLower(v), []byte("realm=")); i >= 0 {
 			realm := bytes.Trim(bytes.TrimSpace(bytes.SplitN(v[i+6:], []byte(","), 2)[0]), `"`)
 			if p.id.IsDomain(realm) {
-				req.RemoveHeaders(sip.HdrProxyAuthorization)
-				return
+				return true
 			}
 		}
 	}
+	return false
 }

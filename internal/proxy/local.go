@@ -60,17 +60,11 @@ func (i iface) via(branch string) []byte {
 }
 
 // recordRoute returns a Record-Route value naming i, with the dialog's flows
-// (§16.6 step 4, RFC 5658 for the double entry).
-func (i iface) recordRoute(from, to string) []byte {
-	scheme := "sip"
-	b := fmt.Appendf(nil, "<%s:%s:%d;transport=%s;lr", scheme, i.host, i.port, strings.ToLower(i.proto.String()))
-	if from != "" {
-		b = fmt.Appendf(b, ";pf=%s", from)
-	}
-	if to != "" {
-		b = fmt.Appendf(b, ";pt=%s", to)
-	}
-	return append(b, '>')
+// and their signature (§16.6 step 4, RFC 5658 for the double entry).
+func (i iface) recordRoute(from, to, sig string) []byte {
+	b := fmt.Appendf(nil, "<sip:%s:%d;transport=%s;lr;pf=%s;pt=%s;ps=%s>", i.host, i.port,
+		strings.ToLower(i.proto.String()), from, to, sig)
+	return b
 }
 
 // localHost returns the address of the interface the system would use to

@@ -12,10 +12,15 @@ import (
 
 // routing is what Route processing (§16.4) found in a request.
 type routing struct {
-	ours      int    // Route values naming Parley at the top, to remove
-	next      []byte // the first other Route URI, nil if none
-	from, to  flow   // the dialog's flows, from our Record-Route parameters
+	ours int    // Route values naming Parley at the top, to remove
+	next []byte // the first other Route URI, nil if none
+	// from and to are the dialog's flows, read from a Record-Route URI of
+	// ours whose signature checks; signed says there was one. A Route naming
+	// Parley without a valid signature is removed like any Route of ours, but
+	// neither its flows nor the dialog it claims are believed.
+	from, to  flow
 	haveFlows bool
+	signed    bool
 	strict    []byte // new Request-URI when the previous hop was a strict router
 }
 
@@ -25,7 +30,7 @@ type routing struct {
 func (p *Proxy) processRoutes(req *sip.Message) routing {
 	var r routing
 	if u, err := sip.ParseURI(req.RequestURI()); err == nil && p.isOurRR(&u) {
-		r.readFlows(u.Params)
+		p.readFlows(&r, u.Params, req.CallID)
 		r.strict = lastRoute(req)
 	}
 	it := req.Values(sip.HdrRoute)
@@ -45,22 +50,40 @@ func (p *Proxy) processRoutes(req *sip.Message) routing {
 			return r
 		}
 		r.ours++
-		r.readFlows(u.Params)
+		p.readFlows(&r, u.Params, req.CallID)
 	}
 	return r
 }
 
-func (r *routing) readFlows(params []byte) {
+// readFlows takes the flows of one of our Record-Route URIs into r when its
+// signature (ps) covers them and the request's Call-ID. Flows signed by
+// another process keep their addresses but lose their connection numbers.
+func (p *Proxy) readFlows(r *routing, params, callID []byte) {
 	pf, ok1 := sip.Param(params, "pf")
 	pt, ok2 := sip.Param(params, "pt")
-	if !ok1 || !ok2 {
+	ps, ok3 := sip.Param(params, "ps")
+	if !ok1 || !ok2 || !ok3 {
+		return
+	}
+	valid, local := p.tok.verify(ps, kindRecordRoute, callID, pf, pt)
+	if !valid {
 		return
 	}
 	from, ok1 := decodeFlow(pf)
 	to, ok2 := decodeFlow(pt)
-	if ok1 && ok2 {
-		r.from, r.to, r.haveFlows = from, to, true
+	if !ok1 || !ok2 {
+		return
 	}
+	if !local {
+		from.conn, to.conn = 0, 0
+	}
+	r.from, r.to, r.haveFlows, r.signed = from, to, true, true
+}
+
+// signFlows returns the signature of a Record-Route's flows for a dialog
+// with callID (see readFlows).
+func (p *Proxy) signFlows(callID []byte, from, to string) string {
+	return p.tok.sign(kindRecordRoute, callID, []byte(from), []byte(to))
 }
 
 func lastRoute(req *sip.Message) []byte {
@@ -115,20 +138,50 @@ func routeValues(req *sip.Message) [][]byte {
 	return out
 }
 
-// loopHash identifies a request for loop detection (§16.6 step 8): the fields
-// that change when a request spirals instead of looping.
-func (p *Proxy) loopHash(req *sip.Message) uint64 {
+// loopHash identifies a request for loop detection (§16.6 step 8, §16.3
+// step 4): the fields that change when a request spirals instead of looping.
+// Route and Proxy-Authorization are hashed as they are forwarded (our own
+// Route values and credentials removed), so a request that comes back
+// unchanged hashes the same.
+func (p *Proxy) loopHash(req *sip.Message, rt *routing) uint64 {
 	var h maphash.Hash
 	h.SetSeed(p.seed)
-	h.Write(req.RequestURI())
-	h.Write(req.FromTag)
-	h.Write(req.ToTag)
-	h.Write(req.CallID)
+	field := func(b []byte) {
+		h.Write(b)
+		h.WriteByte(0)
+	}
+	field(req.RequestURI())
+	field(req.FromTag)
+	field(req.ToTag)
+	field(req.CallID)
 	var b [4]byte
 	binary.BigEndian.PutUint32(b[:], req.CSeq)
-	h.Write(b[:])
-	h.Write(req.Get(sip.HdrProxyRequire))
+	field(b[:])
+	field(req.Get(sip.HdrProxyRequire))
+	for _, v := range forwardedRoutes(req, rt) {
+		field(v)
+	}
+	if !p.hasOurCredentials(req) {
+		it := req.Values(sip.HdrProxyAuthorization)
+		for v, ok := it.Next(); ok; v, ok = it.Next() {
+			field(v)
+		}
+	}
 	return h.Sum64()
+}
+
+// forwardedRoutes are the Route values left after §16.4: ours removed, and
+// the last one when a strict router made it the Request-URI.
+func forwardedRoutes(req *sip.Message, rt *routing) [][]byte {
+	vals := routeValues(req)
+	end := len(vals)
+	if rt.strict != nil && end > 0 {
+		end--
+	}
+	if rt.ours >= end {
+		return nil
+	}
+	return vals[rt.ours:end]
 }
 
 // newBranch makes a branch carrying the loop hash, unique per branch.
@@ -137,8 +190,8 @@ func newBranch(loop uint64) string {
 }
 
 // looped reports whether one of the Vias is ours with the same loop hash (§16.3 step 4).
-func (p *Proxy) looped(req *sip.Message) bool {
-	prefix := fmt.Appendf(nil, "%s%016x.", sip.BranchMagic, p.loopHash(req))
+func (p *Proxy) looped(req *sip.Message, rt *routing) bool {
+	prefix := fmt.Appendf(nil, "%s%016x.", sip.BranchMagic, p.loopHash(req, rt))
 	it := req.Values(sip.HdrVia)
 	for v, ok := it.Next(); ok; v, ok = it.Next() {
 		via, err := sip.ParseVia(v)
