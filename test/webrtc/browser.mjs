@@ -82,6 +82,12 @@ async function handle(req) {
       await p.page.click(req.selector);
       return true;
     }
+    case "check":
+    case "uncheck": {
+      const p = pages.get(req.name);
+      await p.page[req.op](req.selector);
+      return true;
+    }
     case "text": {
       const p = pages.get(req.name);
       return await p.page.textContent(req.selector);
