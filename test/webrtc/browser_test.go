@@ -86,7 +86,9 @@ func (b *browser) do(req map[string]any, res any, d time.Duration) error {
 	req["id"] = b.nextID
 	if os.Getenv("WEBRTC_LOG") != "" {
 		start := time.Now()
-		defer func() { b.t.Logf("browser %v %v: %s", req["op"], req["name"], time.Since(start).Round(time.Millisecond)) }()
+		defer func() {
+			b.t.Logf("browser %v %v: %s", req["op"], req["name"], time.Since(start).Round(time.Millisecond))
+		}()
 	}
 	line, _ := json.Marshal(req)
 	if _, err := b.in.Write(append(line, '\n')); err != nil {
