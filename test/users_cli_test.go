@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-sip/parley/internal/users"
 )
 
 // End-to-end tests of `parley user add|list|passwd|del|import` through the
@@ -35,6 +37,42 @@ func parleyUser(t *testing.T, args ...string) userRun {
 		t.Fatalf("parley user %v: %v", args, err)
 	}
 	return r
+}
+
+// userIn runs `parley user args...` with stdin as standard input, expecting exit code.
+func userIn(t *testing.T, stdin string, code int, args ...string) userRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, buildParley(t), append([]string{"user"}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(stdin), &out, &errb
+	err := cmd.Run()
+	r := userRun{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("parley user %v: %v", args, err)
+	}
+	if r.code != code {
+		t.Fatalf("parley user %v: exit %d, want %d\nstderr: %s", args, r.code, code, r.stderr)
+	}
+	return r
+}
+
+// wantPassword checks that the database dsn holds for aor the HA1 values of
+// password, computed here from scratch (RFC 7616 §3.4.2, realm = domain).
+func wantPassword(t *testing.T, dsn, aor, password string) {
+	t.Helper()
+	user, domain, _ := strings.Cut(aor, "@")
+	c, err := users.New(openDB(t, dsn)).Credentials(context.Background(), user, domain)
+	if err != nil {
+		t.Fatalf("%s: %v", aor, err)
+	}
+	if c.HA1MD5 != digestHash("MD5", user+":"+domain+":"+password) ||
+		c.HA1SHA256 != digestHash("SHA-256", user+":"+domain+":"+password) {
+		t.Errorf("%s: the stored HA1 is not that of the password %q", aor, password)
+	}
 }
 
 // userOK runs a command that must succeed and returns its output.
@@ -104,7 +142,7 @@ func TestUserCommand(t *testing.T) {
 	t.Run("import", func(t *testing.T) {
 		file := filepath.Join(dir, "users.csv")
 		writeFile(t, file, "SEQUENTIAL\nuser1;pass-word-1;[authentication username=user1 password=pass-word-1]\n"+
-			"user2@other.test,pass-word-2\n\nalice@example.test;whatever-pw\n")
+			"user2@other.test;pass-word-2\n\nalice@example.test;whatever-pw\n")
 		if out := userOK(t, "import", file, "--domain", "example.test", dbArg); !strings.Contains(out, "imported 2 users (1 existed already)") {
 			t.Errorf("import printed %q", out)
 		}
@@ -121,7 +159,60 @@ func TestUserCommand(t *testing.T) {
 		userFails(t, `(?i)no domain`, "import", file, dbArg)
 		writeFile(t, file, "bad user@example.test;pass-word-3\n")
 		userFails(t, `users.csv:1: .*bad address of record`, "import", file, dbArg)
+		// A malformed line anywhere is reported with its number, and nothing is added.
+		for _, bad := range []struct{ text, re string }{
+			{"ok1@example.test;pass-word-4\nuser3,pass-word-3\n", `users.csv:2: .*user;password`},
+			{"ok1@example.test;pass-word-4\n\nuser3;\n", `users.csv:3: .*user;password`},
+			{"ok1@example.test;pass-word-4\nweak@example.test;abc\n", `users.csv:2: .*weak password`},
+			{"ok1@example.test;pass-word-4\nq@example.test;\"pass-word-4\n", `users.csv:2.*quote`},
+			{"ok1@example.test;pass-word-4\nq@example.test;say \"hi\" 7\n", `users.csv:2.*quote`},
+			{"ok1@example.test;pass-word-4\nq@example.test;\"two\nlines\"\n", `users.csv:2: .*line break`},
+		} {
+			writeFile(t, file, bad.text)
+			userFails(t, bad.re, "import", file, dbArg)
+		}
+		if out := userOK(t, "list", dbArg); strings.Contains(out, "ok1@") {
+			t.Errorf("a refused import added users:\n%s", out)
+		}
 		userFails(t, `(?i)no such file`, "import", filepath.Join(dir, "missing.csv"), dbArg)
+	})
+
+	// SIPp's format: ';' separates, ',' does not; a password with ';' is quoted.
+	t.Run("import_passwords_with_separators", func(t *testing.T) {
+		file := filepath.Join(dir, "sep.csv")
+		want := map[string]string{
+			"comma@example.test":  "pass,word,5",
+			"semi@example.test":   "pass;word;6",
+			"quote@example.test":  `"say "hi" 7`,
+			"spaces@example.test": " pass word 8 ",
+		}
+		writeFile(t, file, "SEQUENTIAL,PRINTF=2\r\ncomma@example.test;pass,word,5;[authentication]\r\n"+
+			"semi@example.test;\"pass;word;6\"\nquote@example.test;\"\"\"say \"\"hi\"\" 7\"\nspaces@example.test; pass word 8 \n")
+		if out := userOK(t, "import", file, dbArg); !strings.Contains(out, "imported 4 users") {
+			t.Fatalf("import printed %q", out)
+		}
+		for aor, pw := range want {
+			wantPassword(t, "sqlite:"+filepath.Join(dir, "u.db"), aor, pw)
+		}
+	})
+
+	// --password-stdin keeps the password off the command line.
+	t.Run("password_stdin", func(t *testing.T) {
+		dsn := "sqlite:" + filepath.Join(dir, "u.db")
+		userIn(t, "s3cret; with, separators\n", 0, "add", "dave@example.test", "--password-stdin", dbArg)
+		wantPassword(t, dsn, "dave@example.test", "s3cret; with, separators")
+		userIn(t, "changed-pw-9\r\n", 0, "passwd", "dave@example.test", "--password-stdin", dbArg)
+		wantPassword(t, dsn, "dave@example.test", "changed-pw-9")
+		if r := userIn(t, "", 2, "passwd", "dave@example.test", "--password-stdin", dbArg); !regexpMatch(`(?i)no password`, r.stderr) {
+			t.Errorf("empty standard input: stderr %q", r.stderr)
+		}
+		if r := userIn(t, "x-pw-12345\n", 2, "passwd", "dave@example.test", "--password-stdin", "--password", "y-pw-12345", dbArg); !regexpMatch(`not both`, r.stderr) {
+			t.Errorf("both flags: stderr %q", r.stderr)
+		}
+		if r := userIn(t, "abc\n", 1, "passwd", "dave@example.test", "--password-stdin", dbArg); !regexpMatch(`(?i)weak password`, r.stderr) {
+			t.Errorf("weak password on stdin: stderr %q", r.stderr)
+		}
+		wantPassword(t, dsn, "dave@example.test", "changed-pw-9")
 	})
 }
 

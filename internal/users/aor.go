@@ -110,6 +110,16 @@ func validLabel(l string) bool {
 	return true
 }
 
+// Check reports whether Add would accept aor and password, without asking
+// the database (so not ErrExists): ErrBadAOR or ErrWeakPassword, wrapped.
+func Check(aor, password string) error {
+	user, domain, err := ParseAOR(aor)
+	if err != nil {
+		return err
+	}
+	return checkPassword(user, domain, password)
+}
+
 // checkPassword rejects passwords that are empty, shorter than 6 characters,
 // or the user name or AOR.
 func checkPassword(user, domain, pw string) error {
