@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parley-sip/parley/internal/config"
 )
@@ -336,4 +337,160 @@ func TestDigestRFC7616s3_3_NonceLifetime(t *testing.T) {
 			t.Fatalf("nonce of instance 1 at instance 2 with the same secret: want 200, got\n%s", resp)
 		}
 	})
+}
+
+// TestDigestRFC3261s22_3_OutOfDialogMethods: MESSAGE, SUBSCRIBE, PUBLISH,
+// REFER and an unknown method from one of our users outside a dialog get 407
+// with Proxy-Authenticate (one per algorithm, realm = the From domain,
+// qop="auth"; RFC 3261 §22.3, RFC 8760 §2.4); answered with the right
+// Proxy-Authorization they reach the callee, whose 200 comes back.
+func TestDigestRFC3261s22_3_OutOfDialogMethods(t *testing.T) {
+	methods := []struct{ method, extra string }{
+		{"MESSAGE", "Content-Type: text/plain\n"},
+		{"SUBSCRIBE", "Event: presence\nExpires: 60\n"},
+		{"PUBLISH", "Event: presence\nExpires: 60\n"},
+		{"REFER", "Refer-To: <sip:carol@example.test>\n"},
+		{"FROBNICATE", ""}, // an extension method Parley does not know (RFC 3261 §8.2.1)
+	}
+	for _, tr := range rawTransports {
+		t.Run(tr, func(t *testing.T) {
+			cfg := testConfig(t, "")
+			addUsers(t, cfg.DB, "alice@example.test", "bob@example.test")
+			s, _ := runApp(t, cfg, nil)
+			bob := dial(t, s, tr)
+			bc := "sip:bob@" + bob.local.String()
+			if tr == "tcp" {
+				bc += ";transport=tcp"
+			}
+			newRegisterer(bob, "bob").mustRegister(t, contact(bc, ""))
+			alice := dial(t, s, tr)
+			for _, m := range methods {
+				t.Run(m.method, func(t *testing.T) { testMethod407(t, alice, bob, m.method, m.extra) })
+			}
+		})
+	}
+}
+
+func testMethod407(t *testing.T, alice, bob *client, method, extra string) {
+	callID := randHex(10) + "@e2e.invalid"
+	resp := sendFinal(t, alice, oodRequest(method, "alice", "bob", callID, 1, extra))
+	if statusCode(resp) != 407 {
+		t.Fatalf("%s from alice@example.test: want 407, got\n%s", method, resp)
+	}
+	if _, ok := header(resp, "WWW-Authenticate"); ok {
+		t.Errorf("a 407 carries WWW-Authenticate:\n%s", resp)
+	}
+	cs := challenges(resp)
+	if len(cs) != 2 || !strings.EqualFold(cs[0].algorithm, "MD5") || !strings.EqualFold(cs[1].algorithm, "SHA-256") {
+		t.Fatalf("want MD5 and SHA-256 Proxy-Authenticate, got %+v in\n%s", cs, resp)
+	}
+	for _, ch := range cs {
+		if ch.realm != "example.test" || !hasToken(ch.qop, "auth") || ch.stale != "" {
+			t.Errorf("challenge %+v: want realm example.test, qop auth, no stale", ch)
+		}
+	}
+	auth := proxyAuthFor(pick(t, cs, "SHA-256"), "alice", testPassword, method, "sip:bob@example.test")
+	alice.send(oodRequest(method, "alice", "bob", callID, 2, extra+auth))
+	req := awaitRequest(t, bob, method)
+	if cid, _ := header(req, "Call-ID", "i"); cid != callID {
+		t.Fatalf("bob got a %s of another call:\n%s", method, req)
+	}
+	bob.sendRaw([]byte(responseTo(req, 200, "OK")))
+	if resp := final(t, alice); statusCode(resp) != 200 {
+		t.Fatalf("authenticated %s: want bob's 200, got\n%s", method, resp)
+	}
+}
+
+// TestDigestRFC7616s3_3_ExpiredNonce runs with auth.nonce_ttl 10s (the
+// shortest the configuration takes) over UDP, and waits out one lifetime:
+//   - with the expired nonce and a wrong digest, a known user and an unknown
+//     one get the same answer, a new 401 with stale=false (RFC 7616 §3.3:
+//     stale only with a valid digest), so the expiry does not tell who exists;
+//   - with the expired nonce and the right password, the user gets 401 with
+//     stale=true on every challenge, and the new nonce registers;
+//   - the same for a 407 (MESSAGE): stale=true, then it passes.
+func TestDigestRFC7616s3_3_ExpiredNonce(t *testing.T) {
+	const ttl = 10 * time.Second
+	cfg, err := config.Parse([]byte("auth:\n  nonce_ttl: 10s\n"), "ttl.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := testConfig(t, "")
+	cfg.Listen, cfg.HTTP, cfg.Domain, cfg.DB = base.Listen, base.HTTP, base.Domain, base.DB
+	addUsers(t, cfg.DB, "alice@example.test", "bob@example.test")
+	s, _ := runApp(t, cfg, nil)
+	c := dial(t, s, "udp")
+	bob := dial(t, s, "udp")
+	newRegisterer(bob, "bob").mustRegister(t, contact("sip:bob@"+bob.local.String(), ""))
+
+	right, wrong, unknown := newRegisterer(c, "alice"), newRegisterer(c, "alice"), newRegisterer(c, "mallory")
+	wrong.pw = "not-the-password"
+	for _, r := range []*registerer{right, wrong, unknown} {
+		resp := r.once(t, "")
+		if statusCode(resp) != 401 {
+			t.Fatalf("want 401, got\n%s", resp)
+		}
+		r.adopt(t, resp)
+	}
+	callID := randHex(10) + "@e2e.invalid"
+	resp := sendFinal(t, c, oodRequest("MESSAGE", "alice", "bob", callID, 1, ""))
+	ch407 := pick(t, challenges(resp), "MD5")
+	issued := time.Now()
+
+	time.Sleep(time.Until(issued.Add(ttl + 500*time.Millisecond)))
+	answers := map[string]string{}
+	for name, r := range map[string]*registerer{"known user, wrong password": wrong, "unknown user": unknown} {
+		resp := r.once(t, contact("sip:x@192.0.2.1:5060", ""))
+		if statusCode(resp) != 401 {
+			t.Fatalf("%s, expired nonce: want 401, got\n%s", name, resp)
+		}
+		for _, ch := range challenges(resp) {
+			if ch.stale != "" && !strings.EqualFold(ch.stale, "false") {
+				t.Errorf("%s, expired nonce: stale=%s, want none (RFC 7616 §3.3)", name, ch.stale)
+			}
+		}
+		answers[name] = comparable(resp)
+	}
+	if answers["known user, wrong password"] != answers["unknown user"] {
+		t.Errorf("expired nonce: a known user with a wrong password and an unknown user get different answers:\n%s\n---\n%s",
+			answers["known user, wrong password"], answers["unknown user"])
+	}
+
+	resp = right.once(t, contact("sip:alice@192.0.2.1:5060", ""))
+	cs := challenges(resp)
+	if statusCode(resp) != 401 || len(cs) != 2 || cs[0].stale != "true" || cs[1].stale != "true" {
+		t.Fatalf("right password, expired nonce: want 401 with stale=true on both challenges, got\n%s", resp)
+	}
+	right.adopt(t, resp)
+	if resp := right.once(t, contact("sip:alice@192.0.2.1:5060", "")); statusCode(resp) != 200 {
+		t.Fatalf("the nonce of the stale challenge: want 200, got\n%s", resp)
+	}
+
+	resp = sendFinal(t, c, oodRequest("MESSAGE", "alice", "bob", callID, 2,
+		proxyAuthFor(ch407, "alice", testPassword, "MESSAGE", "sip:bob@example.test")))
+	cs = challenges(resp)
+	if statusCode(resp) != 407 || len(cs) != 2 || cs[0].stale != "true" {
+		t.Fatalf("MESSAGE, right password, expired nonce: want 407 stale=true, got\n%s", resp)
+	}
+	c.send(oodRequest("MESSAGE", "alice", "bob", callID, 3,
+		proxyAuthFor(pick(t, cs, "MD5"), "alice", testPassword, "MESSAGE", "sip:bob@example.test")))
+	bob.sendRaw([]byte(responseTo(awaitRequest(t, bob, "MESSAGE"), 200, "OK")))
+	if resp := final(t, c); statusCode(resp) != 200 {
+		t.Fatalf("MESSAGE with the stale challenge's nonce: want 200, got\n%s", resp)
+	}
+}
+
+// comparable is a response without what differs between any two: the
+// nonces, the Via branch, the To tag, Call-ID and CSeq.
+func comparable(resp string) string {
+	var keep []string
+	for _, l := range strings.Split(resp, "\r\n") {
+		n, _, _ := strings.Cut(l, ":")
+		switch strings.ToLower(strings.TrimSpace(n)) {
+		case "via", "to", "from", "call-id", "cseq":
+			continue
+		}
+		keep = append(keep, regexp.MustCompile(`nonce="[^"]*"`).ReplaceAllString(l, `nonce="N"`))
+	}
+	return strings.Join(keep, "\r\n")
 }

@@ -65,56 +65,70 @@ func TestLocationRestartKeepsBindingsRFC3261s10_3(t *testing.T) {
 	}
 }
 
-// TestLocationDatabaseDown drops the database under a running App: a
-// REGISTER then gets 500 or 503 (RFC 3261 §21.5.1, §21.5.4), not a crash and
-// not silence, the failure is logged, and the server still answers OPTIONS.
-// With authentication the credential store fails first; without it, in
-// write-through mode, the location store does (registrar/doc.go: 500).
+// TestLocationDatabaseDown takes the database away under a running App
+// (PostgreSQL and MariaDB: DROP DATABASE; SQLite: the file and its WAL
+// truncated to nothing, as a failed disk would leave them): never a crash or
+// silence, every failure logged, OPTIONS still answered.
+//   - digest_auth (write-back): a user never seen before gets 500 or 503
+//     (RFC 3261 §21.5.1, §21.5.4) and "credential store failed" is logged;
+//     users who authenticated before the outage are checked against the
+//     credentials read then (users/doc.go), with a warning: their REGISTER
+//     is answered and their MESSAGE reaches the callee.
+//   - digest_auth_write-through: the same users pass authentication, but
+//     the location store must write first and fails: 500, logged.
+//   - write-through_no_auth: the location store fails: 500, logged
+//     (registrar/doc.go).
 func TestLocationDatabaseDown(t *testing.T) {
-	drops := map[string]struct{ env, stmt string }{
-		"postgres": {"PARLEY_TEST_POSTGRES", "DROP DATABASE %s WITH (FORCE)"},
-		"mysql":    {"PARLEY_TEST_MYSQL", "DROP DATABASE %s"},
-	}
 	modes := []struct {
-		name, log string
-		auth      bool
+		name                string
+		auth, writeThrough  bool
+		known, unknown, log string // what a known user's REGISTER gets, an unknown one's, the log line
 	}{
-		{"digest_auth", "credential store failed", true},
-		{"write-through_no_auth", "location store failed", false},
+		{"digest_auth", true, false, "200", "5xx", "credential store failed"},
+		{"digest_auth_write-through", true, true, "5xx", "5xx", "location store failed"},
+		{"write-through_no_auth", false, true, "5xx", "5xx", "location store failed"},
 	}
-	for _, dialect := range []string{"postgres", "mysql"} {
+	for _, dialect := range dbtest.Dialects {
 		for _, mode := range modes {
 			t.Run(dialect+"/"+mode.name, func(t *testing.T) {
 				dsn := dbtest.DSN(t, dialect)
-				addUsers(t, dsn, "alice@example.test")
+				addUsers(t, dsn, "alice@example.test", "bob@example.test", "carol@example.test")
 				var logs syncBuffer
 				log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 				cfg := testConfig(t, dsn)
 				cfg.Auth.Enabled = mode.auth
-				if !mode.auth {
+				if mode.writeThrough {
 					cfg.Location.WriteMode = "write-through"
 				}
 				s, _ := runApp(t, cfg, log)
+				bob := dial(t, s, "udp")
+				newRegisterer(bob, "bob").mustRegister(t, contact("sip:bob@"+bob.local.String(), ""))
 				for _, tr := range rawTransports {
 					newRegisterer(dial(t, s, tr), "alice").mustRegister(t, contact("sip:alice@192.0.2.1:5060;"+tr, ""))
 				}
 				// Written back: nothing is queued when the database goes.
 				stored(t, dsn, "alice@example.test", "sip:alice@192.0.2.1:5060;tcp")
-				u, err := url.Parse(dsn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				d := drops[dialect]
-				dropDatabase(t, os.Getenv(d.env), fmt.Sprintf(d.stmt, strings.TrimPrefix(u.Path, "/")))
+				takeDatabaseAway(t, dialect, dsn)
 
+				// In write-back mode a known user's REGISTER is a query: a change
+				// would be queued, and Shutdown then retries writing it for
+				// CachedOptions.CloseTimeout (30 s) against the missing database.
+				known := ""
+				if mode.writeThrough {
+					known = contact("sip:alice@192.0.2.9:5060", "")
+				}
 				for _, tr := range rawTransports {
 					c := dial(t, s, tr)
-					resp := newRegisterer(c, "alice").register(t, contact("sip:alice@192.0.2.9:5060", ""))
-					if code := statusCode(resp); code != 500 && code != 503 {
-						t.Errorf("%s: REGISTER with the database gone: want 500 or 503, got\n%s", tr, resp)
-					}
+					wantClass(t, tr+": REGISTER of a user seen before", newRegisterer(c, "alice").register(t, known), mode.known)
+					wantClass(t, tr+": REGISTER of a user not seen before", newRegisterer(c, "carol").register(t, contact("sip:carol@192.0.2.9:5060", "")), mode.unknown)
 					c.send(optionsTo("sip:example.test"))
 					c.expect(t, `^SIP/2.0 200 `)
+				}
+				if mode.name == "digest_auth" {
+					messageDuringOutage(t, s, bob)
+					if !strings.Contains(logs.String(), "using the credentials read before") {
+						t.Errorf("no warning about credentials read before the outage in the log:\n%s", logs.String())
+					}
 				}
 				if !strings.Contains(logs.String(), mode.log) {
 					t.Errorf("no %q in the log:\n%s", mode.log, logs.String())
@@ -122,6 +136,60 @@ func TestLocationDatabaseDown(t *testing.T) {
 			})
 		}
 	}
+}
+
+// wantClass checks a final response against "200" or "5xx" (500 or 503).
+func wantClass(t *testing.T, what, resp, want string) {
+	t.Helper()
+	code := statusCode(resp)
+	if (want == "200" && code != 200) || (want == "5xx" && code != 500 && code != 503) {
+		t.Errorf("%s with the database gone: want %s, got\n%s", what, want, resp)
+	}
+}
+
+// messageDuringOutage: alice, who authenticated before the outage, sends bob
+// a MESSAGE; it is challenged, then reaches bob, whose 200 comes back.
+func messageDuringOutage(t *testing.T, s *server, bob *client) {
+	t.Helper()
+	c := dial(t, s, "udp")
+	callID := randHex(10) + "@e2e.invalid"
+	resp := sendFinal(t, c, oodRequest("MESSAGE", "alice", "bob", callID, 1, ""))
+	if statusCode(resp) != 407 {
+		t.Fatalf("MESSAGE during the outage: want 407, got\n%s", resp)
+	}
+	c.send(oodRequest("MESSAGE", "alice", "bob", callID, 2,
+		proxyAuthFor(pick(t, challenges(resp), "MD5"), "alice", testPassword, "MESSAGE", "sip:bob@example.test")))
+	bob.sendRaw([]byte(responseTo(awaitRequest(t, bob, "MESSAGE"), 200, "OK")))
+	if resp := final(t, c); statusCode(resp) != 200 {
+		t.Fatalf("authenticated MESSAGE during the outage: want bob's 200, got\n%s", resp)
+	}
+}
+
+// takeDatabaseAway makes the database of dsn fail for the App using it:
+// DROP DATABASE on the servers, and for SQLite the file, its WAL and shared
+// memory truncated to nothing (reads and writes then fail with an I/O error;
+// removing the file would not do: the open connection keeps using it).
+func takeDatabaseAway(t *testing.T, dialect, dsn string) {
+	t.Helper()
+	if dialect == "sqlite" {
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		for _, f := range []string{path, path + "-wal", path + "-shm"} {
+			if err := os.Truncate(f, 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	drops := map[string]struct{ env, stmt string }{
+		"postgres": {"PARLEY_TEST_POSTGRES", "DROP DATABASE %s WITH (FORCE)"},
+		"mysql":    {"PARLEY_TEST_MYSQL", "DROP DATABASE %s"},
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := drops[dialect]
+	dropDatabase(t, os.Getenv(d.env), fmt.Sprintf(d.stmt, strings.TrimPrefix(u.Path, "/")))
 }
 
 // dropDatabase runs stmt on the administrative connection adminDSN.

@@ -401,3 +401,84 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// --- UAS side and other methods ------------------------------------------
+
+// awaitRequest returns the next request of method that c receives within
+// replyTimeout, skipping anything else (retransmissions, responses).
+func awaitRequest(t testing.TB, c *client, method string) string {
+	t.Helper()
+	deadline := time.Now().Add(replyTimeout)
+	for {
+		m, err := c.recv(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("%s: no %s request within %v", c.proto, method, replyTimeout)
+		}
+		if strings.HasPrefix(m, method+" ") {
+			return m
+		}
+	}
+}
+
+// responseTo builds the response code reason to req as a UAS does (RFC 3261
+// §8.2.6): every Via, From, Call-ID and CSeq copied, To with a tag added.
+func responseTo(req string, code int, reason string) string {
+	head, _, _ := strings.Cut(req, "\r\n\r\n")
+	var b strings.Builder
+	fmt.Fprintf(&b, "SIP/2.0 %d %s\r\n", code, reason)
+	for _, l := range strings.Split(head, "\r\n")[1:] {
+		n, v, _ := strings.Cut(l, ":")
+		n = strings.ToLower(strings.TrimSpace(n))
+		if long, ok := compactNames[n]; ok { // proxy_sipmsg_test.go: RFC 3261 §7.3.3 compact forms
+			n = long
+		}
+		switch n {
+		case "via", "from", "call-id", "cseq":
+			b.WriteString(l + "\r\n")
+		case "to":
+			if !strings.Contains(v, ";tag=") {
+				v += ";tag=" + randHex(4)
+			}
+			b.WriteString("To:" + v + "\r\n")
+		}
+	}
+	b.WriteString("Content-Length: 0\r\n\r\n")
+	return b.String()
+}
+
+// proxyAuthFor answers a 407 challenge ch for a request method to uri (RFC
+// 7616 §3.4, qop=auth, nc 1).
+func proxyAuthFor(ch challenge, user, pw, method, uri string) string {
+	cnonce := randHex(8)
+	resp := digestResponse(ch.algorithm, user, ch.realm, pw, method, uri, ch.nonce, "00000001", cnonce)
+	return "Proxy-Authorization: Digest username=\"" + user + "\", realm=\"" + ch.realm + "\", nonce=\"" + ch.nonce +
+		"\", uri=\"" + uri + "\", response=\"" + resp + "\", algorithm=" + ch.algorithm +
+		", qop=auth, nc=00000001, cnonce=\"" + cnonce + "\"\n"
+}
+
+// oodRequest is an out-of-dialog request method from from@example.test to
+// to@example.test with the header lines extra (a template for client.send).
+func oodRequest(method, from, to, callID string, cseq int, extra string) string {
+	return fmt.Sprintf("%s sip:%s@example.test SIP/2.0\n", method, to) +
+		"Via: SIP/2.0/$TRANSPORT $LOCAL;branch=$BRANCH;rport\n" +
+		"Max-Forwards: 70\n" +
+		"From: <sip:" + from + "@example.test>;tag=$TAG\n" +
+		"To: <sip:" + to + "@example.test>\n" +
+		"Call-ID: " + callID + "\n" +
+		fmt.Sprintf("CSeq: %d %s\n", cseq, method) +
+		"Contact: <sip:" + from + "@$LOCAL>\n" +
+		extra +
+		"Content-Length: 0\n\n"
+}
+
+// sendFinal sends tmpl and returns its final response; a non-2xx final
+// response to an INVITE is acknowledged (RFC 3261 §17.1.1.3).
+func sendFinal(t testing.TB, c *client, tmpl string) string {
+	t.Helper()
+	sent := c.send(tmpl)
+	resp := final(t, c)
+	if strings.HasPrefix(sent, "INVITE ") && statusCode(resp) >= 300 {
+		c.sendRaw([]byte(ackFor(sent, resp)))
+	}
+	return resp
+}

@@ -53,6 +53,7 @@ func TestRegistrarRFC3261s10_3(t *testing.T) {
 		{"RFC3261_10.3_absurd_number_of_contacts_refused_4xx_server_fine", testAbsurdContacts},
 		{"RFC3261_10.3_step5_19.1.4_escaped_user_and_domain_case_are_the_same_AOR", testAORComparison},
 		{"RFC3261_20.10_Contact_forms_name-addr_and_addr-spec", testContactForms},
+		{"RFC3261_10.3_step7_19.1.4_contacts_compared_as_URIs", testContactURIEquality},
 	}
 	for _, tr := range rawTransports {
 		t.Run(tr, func(t *testing.T) {
@@ -352,8 +353,13 @@ func testMaxContacts(t *testing.T, e *regEnv) {
 	r := e.reg()
 	r.mustRegister(t, contact("sip:n1@192.0.2.1:5060", "")+contact("sip:n2@192.0.2.1:5060", ""))
 	resp := r.register(t, contact("sip:n3@192.0.2.1:5060", "")+contact("sip:n4@192.0.2.1:5060", ""))
-	if !regexpMatch(`^SIP/2.0 503 `, resp) {
+	if !regexpMatch(`^SIP/2.0 503 Too Many Registered Contacts\r\n`, resp) {
 		t.Fatalf("%d contacts with max_contacts %d: want 503, got\n%s", 4, regMaxContacts, resp)
+	}
+	// §21.5.4, §20.33: Retry-After, the time until the first binding
+	// (registered with the default 3600 s) expires.
+	if ra, ok := header(resp, "Retry-After"); !ok || !regexpMatch(`^(359[0-9]|3600)$`, ra) {
+		t.Errorf("503 Retry-After %q (present %v), want the 3600 s the bindings have left", ra, ok)
 	}
 	bs := r.list(t)
 	wantCount(t, bs, 2)
@@ -504,4 +510,64 @@ func testContactForms(t *testing.T, e *regEnv) {
 	wantBinding(t, bs, "sip:v1@192.0.2.1:5060", 600, "0.3")
 	wantBinding(t, bs, "sip:v2@192.0.2.1:5060;transport=tcp", 900, "")
 	wantBinding(t, bs, "sip:v3@192.0.2.1", 3600, "")
+}
+
+// testContactURIEquality: contacts are matched to bindings as URIs (§10.3
+// step 7 refers to §19.1.4), not as strings: the host's case does not make
+// another binding, the user's does, and so does a transport parameter that
+// only one of them has or that differs.
+func testContactURIEquality(t *testing.T, e *regEnv) {
+	r := e.reg()
+	bs := r.mustRegister(t, contact("sip:w@HOST.example", ";expires=600"))
+	wantCount(t, bs, 1)
+	bs = r.mustRegister(t, contact("sip:w@host.example", ";expires=900"))
+	wantCount(t, bs, 1)
+	wantBinding(t, bs, "sip:w@host.example", 900, "")
+	wantCount(t, r.mustRegister(t, contact("sip:W@host.example", "")), 2)
+	wantCount(t, r.mustRegister(t, contact("sip:w@host.example;transport=tcp", "")), 3)
+	bs = r.mustRegister(t, contact("sip:w@host.example;transport=TCP", ";expires=1200"))
+	wantCount(t, bs, 3)
+	wantBinding(t, bs, "sip:w@host.example;transport=TCP", 1200, "")
+	wantCount(t, r.mustRegister(t, contact("sip:w@HOST.EXAMPLE", ";expires=0")+contact("sip:W@host.example", ";expires=0")), 1)
+}
+
+// TestRegistrarRFC3327s5_3_PathRouting: a binding registered through an edge
+// proxy with Path is reached through it: a later INVITE to the AOR goes to
+// the first Path hop (a loopback UA acting as the edge proxy), with the Path
+// values as its Route headers in order and the Contact as Request-URI (RFC
+// 3327 §5.3, RFC 3261 §16.6 step 6), and not to the Contact's address.
+func TestRegistrarRFC3327s5_3_PathRouting(t *testing.T) {
+	cfg := testConfig(t, "")
+	addUsers(t, cfg.DB, "alice@example.test", "bob@example.test")
+	s, _ := runApp(t, cfg, nil)
+	edge, phone, alice := dial(t, s, "udp"), dial(t, s, "udp"), dial(t, s, "udp")
+	wantRoutes := []string{"<sip:" + edge.local.String() + ";lr>", "<sip:outer-edge.invalid;lr>"}
+	bobContact := "sip:bob@" + phone.local.String()
+	newRegisterer(edge, "bob").mustRegister(t, "Path: "+wantRoutes[0]+", "+wantRoutes[1]+"\nSupported: path\n"+contact(bobContact, ""))
+
+	callID := randHex(10) + "@e2e.invalid"
+	resp := sendFinal(t, alice, inviteMsg("alice", callID, ""))
+	if statusCode(resp) != 407 {
+		t.Fatalf("want 407, got\n%s", resp)
+	}
+	sent := alice.send(strings.Replace(inviteMsg("alice", callID, proxyAuthorization(pick(t, challenges(resp), "MD5"), "alice", testPassword)),
+		"CSeq: 1 INVITE", "CSeq: 2 INVITE", 1))
+	inv := awaitRequest(t, edge, "INVITE")
+	if line, _, _ := strings.Cut(inv, "\r\n"); line != "INVITE "+bobContact+" SIP/2.0" {
+		t.Errorf("Request-URI: got %q, want the Contact %s", line, bobContact)
+	}
+	var routes []string
+	for _, v := range headers(inv, "Route") {
+		routes = append(routes, splitContacts(v)...)
+	}
+	if strings.Join(routes, ",") != strings.Join(wantRoutes, ",") {
+		t.Errorf("Route headers %q, want the Path values %q in order:\n%s", routes, wantRoutes, inv)
+	}
+	edge.sendRaw([]byte(responseTo(inv, 486, "Busy Here")))
+	resp = final(t, alice)
+	if statusCode(resp) != 486 {
+		t.Fatalf("want the edge's 486, got\n%s", resp)
+	}
+	alice.sendRaw([]byte(ackFor(sent, resp)))
+	phone.expectNone(t, quietPeriod) // nothing went to the Contact's address directly
 }
