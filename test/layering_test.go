@@ -24,7 +24,8 @@ func TestLayering(t *testing.T) {
 		"auth":        {"sip", "sipserver"},
 		"users":       {"auth", "db"},
 		"registrar":   {"location", "sip", "sipserver"},
-		"proxy":       {"acc", "location", "sip", "sipserver", "transaction", "transport"},
+		"proxy":       {"acc", "location", "rtpengine", "sip", "sipserver", "transaction", "transport"},
+		"rtpengine":   {},
 		"config":      {},
 
 		// The RFC 3263 resolver, used by app only: the proxy sees transport.Resolver.

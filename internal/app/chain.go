@@ -55,6 +55,7 @@ func buildChain(cfg *config.Config, id *sipserver.Identity, st *stores, srv *sip
 		RedirectDomains: cfg.Proxy.RedirectDomains, Secret: st.sipSecret, Epoch: st.epoch,
 	}, st.loc, srv, id, log)
 	px.SetTrusted(auth.TrustedFromContext)
+	px.SetMedia(mediaClient(cfg.Media, log)) // media.go: rtpengine for WebRTC to plain RTP calls
 	mux.Forward(px)
 	srv.SetStateless(px)
 	return sipserver.Chain(mux, m.Middleware(), sipserver.Sanity(id, cfg.SIP.Supported), digest.Middleware(),

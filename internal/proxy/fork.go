@@ -60,6 +60,7 @@ type forker struct {
 	more       []target        // contacts of 3xx responses to try (proxy.follow_3xx)
 	tried      map[string]bool // Request-URIs already tried: a URI is in the target set once (§16.5)
 	call       *call           // the call record and dialog of an initial INVITE, or nil
+	media      *mediaLeg       // the relay's offer for the crossing targets (media.go), or nil
 }
 
 // branch is one client transaction of a forker; its fields are guarded by forker.mu.
@@ -81,6 +82,11 @@ func newForker(p *Proxy, tx sipserver.ServerTx, req *sip.Message, rt *routing) *
 
 // run forks to each group of targets in turn and sends the best response.
 func (f *forker) run(ctx context.Context, groups [][]target) error {
+	groups, err := f.mediaOffer(ctx, groups) // media.go: 488 or 503 when a needed relay fails
+	if err != nil {
+		return err
+	}
+	defer f.mediaDone(f.req.Method(), string(f.req.CallID))
 	for len(groups) > 0 {
 		g := groups[0]
 		groups = groups[1:]
@@ -152,6 +158,7 @@ func (f *forker) start(t target) {
 		return
 	}
 	t.dest.Local = local
+	data = f.mediaBody(t, data) // media.go: the relay's SDP for a crossing target
 	b := &branch{id: id, dest: t.dest}
 	uri := t.uri
 	if t.keepURI || uri == "" {

@@ -29,6 +29,7 @@ type Proxy struct {
 	tok      tokens          // signs the flows in our Record-Routes and stateless Vias
 	late     *lateBranches   // INVITE branches given up, whose late 2xx Parley ends itself
 	redirDom map[string]bool // Config.RedirectDomains
+	media    *mediaRelay     // rtpengine for calls between WebRTC and plain RTP (media.go); nil: none
 }
 
 var (

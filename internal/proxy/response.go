@@ -13,6 +13,7 @@ import (
 // onResponse handles one response of a branch (§16.7); res is nil when the
 // client transaction failed (Timer B or F, or a transport error).
 func (f *forker) onResponse(b *branch, ct *transaction.ClientTx, res *sip.Message) {
+	f.mediaAnswer(b, res) // media.go: the relay's SDP answer, before mu (it waits for rtpengine)
 	if res != nil && res.StatusCode()/100 == 3 && f.p.cfg.Follow3xx {
 		f.on3xx(b, ct, res)
 		return
