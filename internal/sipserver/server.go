@@ -18,6 +18,12 @@ import (
 type Config struct {
 	Transport   transport.Config
 	Transaction transaction.Config
+	// Secret keys the signatures of the branches Parley puts in its Vias,
+	// by which a response that matches no transaction is recognised as
+	// Parley's to relay (see transaction.Layer.SignBranch). Keep it across
+	// restarts (and share it between instances behind one address) so that
+	// late responses are still relayed; empty means random for this process.
+	Secret []byte
 }
 
 // StatelessHandler receives what has no transaction: the ACK for a 2xx and
@@ -53,7 +59,11 @@ func New(cfg Config, h Handler, log *slog.Logger) *Server {
 	}
 	s := &Server{log: log}
 	s.SetHandler(h)
+	if len(cfg.Secret) > 0 {
+		cfg.Transaction.BranchSecret = cfg.Secret
+	}
 	s.txl = transaction.New(cfg.Transaction, nil, s, log)
+	cfg.Transport.OnSendError = s.sendFailed(cfg.Transport.OnSendError)
 	s.tl = transport.New(cfg.Transport, s.txl, log)
 	s.txl.SetSender(s.tl)
 	return s
@@ -155,42 +165,46 @@ func (s *Server) ServeStateless(req *sip.Message, src transaction.Source) {
 	}
 }
 
+// sendFailed returns the transport's OnSendError: the transaction layer
+// learns of the failure (a client transaction ends as a 503, RFC 3261
+// §17.1.4), then next, if any, is called.
+func (s *Server) sendFailed(next func(transport.Dest, []byte, error)) func(transport.Dest, []byte, error) {
+	return func(dst transport.Dest, data []byte, err error) {
+		s.txl.SendFailed(dst, data, err)
+		if next != nil {
+			next(dst, data, err)
+		}
+	}
+}
+
 // ServeStrayResponse passes a response with no client transaction on, when its
 // top Via is Parley's; others are dropped and counted (§18.1.2).
 func (s *Server) ServeStrayResponse(res *sip.Message, src transaction.Source) {
 	h := s.stateless.Load()
-	if h == nil || !s.isOurVia(&res.Via) {
+	if h == nil || !s.isOurVia(res) {
 		s.strays.Add(1)
 		return
 	}
 	(*h).ServeResponse(res, src)
 }
 
-// isOurVia reports whether a Via's sent-by names one of our listeners.
-func (s *Server) isOurVia(v *sip.Via) bool {
-	for _, ln := range s.tl.Listeners() {
-		a := ln.Addr()
-		port := v.Port
-		if port == 0 {
-			port = 5060
+// isOurVia reports whether the top Via of res is one Parley wrote: its
+// branch carries Parley's signature over the Via below it, where the response
+// would be relayed (transaction.Layer.OwnBranch). The sent-by is not trusted:
+// with a listener on an unspecified address any host would pass, and any
+// sender can name Parley's own address.
+func (s *Server) isOurVia(res *sip.Message) bool {
+	it := res.Values(sip.HdrVia)
+	it.Next()
+	var prev *sip.Via
+	if v, ok := it.Next(); ok {
+		pv, err := sip.ParseVia(v)
+		if err != nil {
+			return false
 		}
-		if int(a.Port()) != port {
-			continue
-		}
-		var b [64]byte
-		host := a.Addr().AppendTo(b[:0])
-		if string(host) == string(trimBrackets(v.Host)) || a.Addr().IsUnspecified() {
-			return true
-		}
+		prev = &pv
 	}
-	return false
-}
-
-func trimBrackets(h []byte) []byte {
-	if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
-		return h[1 : len(h)-1]
-	}
-	return h
+	return s.txl.OwnBranch(res.Via.Branch, prev)
 }
 
 // Stats are the server's own counters.

@@ -52,7 +52,7 @@ func NewBranch() string {
 // Request starts a client transaction that sends req (serialized, with the
 // caller's Via on top carrying an RFC 3261 branch) to dst.
 func (l *Layer) Request(dst transport.Dest, req []byte, f ResponseFunc) (*ClientTx, error) {
-	m, err := sip.ParseCopy(req)
+	m, err := l.outLimits().ParseCopy(req)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +140,13 @@ func (ct *ClientTx) onTimeout() {
 	default:
 		ct.finish(nil) // Timers D, K and M end their states quietly
 	}
+}
+
+// pending reports whether the transaction still waits for a final response.
+func (ct *ClientTx) pending() bool {
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	return ct.state == stCalling || ct.state == stTrying || ct.state == stProceeding
 }
 
 // fail terminates the transaction and reports err to the owner (§17.1.4).

@@ -66,7 +66,11 @@ type Config struct {
 	Limits          sip.Limits
 	MaxTransactions int    // server plus client transactions; above it new requests get 503. Default 200000.
 	ServerHeader    string // value of the Server header on responses the layer writes itself; "" for none
-	// SendTrying makes the server INVITE transaction answer 100 Trying at once
-	// (§16.2 lets a proxy do so; §17.2.1 requires it within 200 ms). Default true.
+	// NoTrying stops the server INVITE transaction from answering 100 Trying
+	// at once (§16.2 lets a proxy do so; §17.2.1 requires it within 200 ms).
 	NoTrying bool
+	// BranchSecret keys the signatures of the branches Parley puts in its
+	// Vias (see SignBranch). Empty means a random secret for this process,
+	// so responses to requests sent before a restart are not relayed.
+	BranchSecret []byte
 }

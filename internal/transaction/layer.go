@@ -56,17 +56,18 @@ type shard struct {
 
 // Layer is the transaction layer. It implements transport.Handler.
 type Layer struct {
-	cfg    Config
-	t      Timers
-	send   Sender
-	core   Core
-	log    *slog.Logger
-	seed   maphash.Seed
-	shards [shardCount]shard
-	msgs   sync.Pool
-	count  atomic.Int64
-	stats  counters
-	closed atomic.Bool
+	cfg      Config
+	t        Timers
+	send     Sender
+	core     Core
+	log      *slog.Logger
+	seed     maphash.Seed
+	branches *branchSigner
+	shards   [shardCount]shard
+	msgs     sync.Pool
+	count    atomic.Int64
+	stats    counters
+	closed   atomic.Bool
 }
 
 // New returns a Layer that sends with s and hands requests to core.
@@ -77,7 +78,8 @@ func New(cfg Config, s Sender, core Core, log *slog.Logger) *Layer {
 	if cfg.MaxTransactions <= 0 {
 		cfg.MaxTransactions = 200000
 	}
-	l := &Layer{cfg: cfg, t: cfg.Timers.withDefaults(), send: s, core: core, log: log, seed: maphash.MakeSeed()}
+	l := &Layer{cfg: cfg, t: cfg.Timers.withDefaults(), send: s, core: core, log: log, seed: maphash.MakeSeed(),
+		branches: newBranchSigner(cfg.BranchSecret)}
 	for i := range l.shards {
 		l.shards[i].srv = make(map[string]*ServerTx)
 		l.shards[i].cli = make(map[string]*ClientTx)
@@ -123,6 +125,47 @@ func (l *Layer) malformed(m *sip.Message, src Source, err error) {
 		return
 	}
 	l.SendStateless(m, src, pe.Code(), pe.Reason(), nil)
+}
+
+// outLimits are the limits for parsing a message this server sends: the
+// configured ones with room for the Via and Record-Route lines a proxy adds
+// to a request that was within them.
+func (l *Layer) outLimits() sip.Limits {
+	lim := l.cfg.Limits
+	if lim.MaxHeaders <= 0 {
+		lim.MaxHeaders = sip.DefaultMaxHeaders
+	}
+	if lim.MaxValues <= 0 {
+		lim.MaxValues = sip.DefaultMaxValues
+	}
+	lim.MaxHeaders += 8
+	lim.MaxValues += 4
+	return lim
+}
+
+// SendFailed is told of a message that the transport queued but could not
+// write (transport.Config.OnSendError: the dial, the TLS handshake or a
+// write failed). The client transaction whose request it was, while it still
+// waits for a final response, ends with ErrTransport: its owner gets a nil
+// response, which a proxy or UAC treats as a 503 (RFC 3261 §8.1.3.1,
+// §17.1.4). A response or an ACK that could not be sent is only counted.
+func (l *Layer) SendFailed(_ transport.Dest, data []byte, err error) {
+	l.stats.sendErrors.Add(1)
+	m := l.msgs.Get().(*sip.Message)
+	defer l.msgs.Put(m)
+	if l.outLimits().Parse(data, m) != nil || !m.IsRequest() || m.Method() == sip.ACK {
+		return
+	}
+	var kb [128]byte
+	key := clientKey(kb[:0], m.Via.Branch, m.MethodName())
+	sh := l.shard(key)
+	sh.mu.Lock()
+	ct := sh.cli[string(key)]
+	sh.mu.Unlock()
+	if ct != nil && ct.pending() {
+		l.log.Debug("request not sent", "method", string(m.MethodName()), "err", err)
+		ct.fail(ErrTransport)
+	}
 }
 
 // SendStateless answers req without a transaction (§8.2.7, §16.3).

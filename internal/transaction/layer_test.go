@@ -1,12 +1,15 @@
 package transaction
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"regexp"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -379,4 +382,59 @@ func TestClientInvite2xx(t *testing.T) {
 		t.Errorf("stray response not handed to the core")
 	}
 	waitFor(t, "Timer M", func() bool { return l.Count() == 0 })
+}
+
+// TestClientTransportError: a request whose TCP connection cannot be opened
+// ends its client transaction with ErrTransport at once rather than at
+// Timer B, so that its owner answers 503 (RFC 3261 §8.1.3.1, §17.1.4). The
+// dial happens on the transport's writer goroutine, which reports the
+// failure through transport.Config.OnSendError to Layer.SendFailed.
+func TestClientTransportError(t *testing.T) {
+	nl, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := netip.MustParseAddrPort(nl.Addr().String())
+	nl.Close()
+	var l *Layer
+	tl := transport.New(transport.Config{DialTimeout: time.Second,
+		OnSendError: func(d transport.Dest, data []byte, err error) { l.SendFailed(d, data, err) }}, nil, nil)
+	defer tl.Close()
+	l = New(Config{Timers: Timers{T1: time.Second}}, tl, newCore(nil), nil)
+	done := make(chan error, 1)
+	start := time.Now()
+	inv := strings.Replace(request("INVITE", "z9hG4bK-tcp1"), "SIP/2.0/UDP", "SIP/2.0/TCP", 1)
+	_, err = l.Request(transport.Dest{Proto: transport.TCP, Addr: closed}, []byte(inv), func(ct *ClientTx, res *sip.Message) {
+		if res == nil {
+			done <- ct.Err()
+		}
+	})
+	if err != nil {
+		// Only when the dial failed before the request was queued.
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("Request: %v", err)
+		}
+	} else {
+		select {
+		case err := <-done:
+			if err != ErrTransport {
+				t.Fatalf("transaction ended with %v, want ErrTransport", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the transport error did not end the transaction")
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("the transport error took %v to end the transaction", d)
+		}
+		if s := l.Stats(); s.SendErrors != 1 || s.Timeouts != 0 {
+			t.Errorf("stats %+v, want 1 send error and no timeout", s)
+		}
+	}
+	waitFor(t, "the transaction to end", func() bool { return l.Count() == 0 })
+
+	// A response that cannot be sent is counted and ends nothing.
+	l.SendFailed(transport.Dest{}, []byte(response(486, "Busy Here", "z9hG4bK-x", "INVITE", "t")), transport.ErrQueueFull)
+	if s := l.Stats(); s.Live != 0 {
+		t.Errorf("stats %+v", s)
+	}
 }

@@ -6,6 +6,7 @@ type counters struct {
 	malformed, dropped, rejected atomic.Int64
 	serverTx, clientTx, retrans  atomic.Int64
 	retransSent, timeouts        atomic.Int64
+	sendErrors                   atomic.Int64
 }
 
 // Stats are the layer's counters since it started.
@@ -19,11 +20,12 @@ type Stats struct {
 	RetransmitsSent    int64 // retransmissions sent by timers A, E and G
 	Timeouts           int64 // transactions ended by Timer B, F or H
 	Live               int64 // transactions alive now
+	SendErrors         int64 // messages the transport queued but could not write (see Layer.SendFailed)
 }
 
 // Stats returns a snapshot of the counters.
 func (l *Layer) Stats() Stats {
 	c := &l.stats
 	return Stats{c.malformed.Load(), c.dropped.Load(), c.rejected.Load(), c.serverTx.Load(),
-		c.clientTx.Load(), c.retrans.Load(), c.retransSent.Load(), c.timeouts.Load(), l.count.Load()}
+		c.clientTx.Load(), c.retrans.Load(), c.retransSent.Load(), c.timeouts.Load(), l.count.Load(), c.sendErrors.Load()}
 }

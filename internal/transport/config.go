@@ -30,8 +30,14 @@ type Config struct {
 	// DialTimeout bounds the TCP connect of an outgoing connection (default 5s).
 	DialTimeout time.Duration
 	// WriteTimeout bounds one write on a connection (default 10s); a write
-	// that times out closes the connection.
+	// that times out closes the connection. Writes happen on the
+	// connection's own writer goroutine, never in Send.
 	WriteTimeout time.Duration
+	// SendQueueLen is how many messages may wait to be written on one
+	// connection (default 256). Send on a connection whose queue is full
+	// fails with ErrQueueFull, and the message is counted in
+	// ProtoStats.SendQueueFull.
+	SendQueueLen int
 
 	// TLSCertFile and TLSKeyFile hold the PEM certificate chain and key for
 	// tls and wss listeners. They are polled every CertPollInterval (default
@@ -58,11 +64,21 @@ type Config struct {
 	// must not block for long.
 	OnConnClose func(id ConnID, p Proto, remote netip.AddrPort)
 
+	// OnSendError, if set, is called once for every message Send queued on a
+	// stream but could not write: the dial failed or timed out, a write
+	// failed or timed out, or the connection closed first. dst is as given
+	// to Send and data is a copy the callee may keep. It runs on the
+	// connection's writer goroutine (or one of the Layer's), never inside
+	// Send and with no lock of the Layer held; it must not block for long.
+	// This is how a transaction learns of a transport error (RFC 3261 §17.1.4).
+	OnSendError func(dst Dest, data []byte, err error)
+
 	// Tap, if set, sees every SIP message: each one received (in = true),
 	// after framing and the cheap accept check and before the Handler, and
 	// each one Send writes (in = false), just before the write, so that a
 	// reply cannot be tapped before its request (a write that then fails
-	// was still tapped). CRLF keepalives and dropped input are not shown.
+	// was still tapped); on streams that is on the connection's writer
+	// goroutine. CRLF keepalives and dropped input are not shown.
 	// local is the listener's bound address (possibly unspecified) for UDP,
 	// the connection's local end otherwise. data is valid only during the
 	// call, so Tap copies what it keeps; it runs on the reading or sending
@@ -79,6 +95,7 @@ const (
 	DefaultHandshakeTimeout = 5 * time.Second
 	DefaultDialTimeout      = 5 * time.Second
 	DefaultWriteTimeout     = 10 * time.Second
+	DefaultSendQueueLen     = 256
 	DefaultCertPollInterval = 2 * time.Second
 	DefaultWSPingInterval   = 30 * time.Second
 )
@@ -92,6 +109,7 @@ func (c Config) withDefaults() Config {
 	c.HandshakeTimeout = orDefault(c.HandshakeTimeout, DefaultHandshakeTimeout)
 	c.DialTimeout = orDefault(c.DialTimeout, DefaultDialTimeout)
 	c.WriteTimeout = orDefault(c.WriteTimeout, DefaultWriteTimeout)
+	c.SendQueueLen = max(orDefault(c.SendQueueLen, DefaultSendQueueLen), 1)
 	c.CertPollInterval = orDefault(c.CertPollInterval, DefaultCertPollInterval)
 	c.WSPingInterval = orDefault(c.WSPingInterval, DefaultWSPingInterval)
 	return c

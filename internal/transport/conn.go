@@ -19,21 +19,30 @@ type connKey struct {
 	addr  netip.AddrPort
 }
 
-// conn is one registered TCP, TLS, WS or WSS connection. Exactly one of nc
-// and ws is set. Its read goroutine owns the receive side; writes from any
-// goroutine are serialized by wmu, one whole message at a time.
+// conn is one registered TCP, TLS, WS or WSS connection. Its read goroutine
+// owns the receive side and its writer goroutine (writeLoop) the send side:
+// Send only queues a copy of the message on sendq, so no caller ever waits
+// for a dial, a handshake or a peer that does not read.
 type conn struct {
 	layer  *Layer
 	id     ConnID
 	proto  Proto
 	remote netip.AddrPort
-	local  netip.AddrPort
 	ln     *Listener // nil for dialed connections
+	dial   *Dest     // for a connection this Layer dials: the writer dials it first
 
-	nc net.Conn        // TCP and TLS
-	ws *websocket.Conn // WS and WSS
+	// mu guards the fields below once c is registered. An accepted
+	// connection has them set before; a dialed one gets them from its writer
+	// goroutine when the dial succeeds, before its read goroutine starts.
+	mu         sync.Mutex
+	nc         net.Conn        // TCP and TLS
+	ws         *websocket.Conn // WS and WSS
+	local      netip.AddrPort
+	opened     bool               // counted in ConnsOpen
+	cancelDial context.CancelFunc // aborts the dial in flight, if any
+	err        error              // why the writer closed c (dial or write error), if it did
 
-	wmu    sync.Mutex   // serializes writes; may be held while taking Layer.mu
+	sendq  chan outMsg  // messages waiting for the writer goroutine
 	last   atomic.Int64 // time of the last traffic, as nanoseconds since layer.epoch
 	closed atomic.Bool
 	done   chan struct{} // closed by close
@@ -44,7 +53,8 @@ func (l *Layer) newConn(p Proto, ln *Listener, remote, local netip.AddrPort) *co
 	c := &conn{
 		layer: l, id: ConnID(l.ids.Add(1)), proto: p, ln: ln,
 		remote: unmap(remote), local: unmap(local),
-		done: make(chan struct{}),
+		sendq: make(chan outMsg, l.cfg.SendQueueLen),
+		done:  make(chan struct{}),
 	}
 	c.touch()
 	return c
@@ -67,21 +77,35 @@ func (c *conn) idleExpired() bool {
 	return d > 0 && time.Since(c.lastActive()) >= d
 }
 
-// register puts c in the connection table and, if serve is not nil, starts
-// it on a tracked goroutine. It reports false if the Layer is closed.
-func (l *Layer) register(c *conn, dialed bool, serve func()) bool {
+// register puts an accepted (handshaken or upgraded) connection in the
+// table and starts its writer and, if serve is not nil, serve, on tracked
+// goroutines. It reports false if the Layer is closed.
+func (l *Layer) register(c *conn, serve func()) bool {
+	c.opened = true // c is not shared yet
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return false
 	}
-	l.conns[c.id] = c
-	l.byAddr[connKey{c.proto, c.remote}] = c
+	l.insertLocked(c)
 	if serve != nil {
 		l.goLocked(serve)
 	}
 	l.mu.Unlock()
+	l.countOpen(c, false)
+	return true
+}
 
+// insertLocked adds c to the table and starts its writer. l.mu must be held
+// and the Layer open.
+func (l *Layer) insertLocked(c *conn) {
+	l.conns[c.id] = c
+	l.byAddr[connKey{c.proto, c.remote}] = c
+	l.goLocked(func() { l.writeLoop(c) })
+}
+
+// countOpen counts a connection that is now usable.
+func (l *Layer) countOpen(c *conn, dialed bool) {
 	st := l.stats.of(c.proto)
 	st.open.Add(1)
 	if dialed {
@@ -90,18 +114,19 @@ func (l *Layer) register(c *conn, dialed bool, serve func()) bool {
 		st.accepted.Add(1)
 	}
 	l.log.Debug("transport: connection open", "conn", c.id, "proto", c.proto, "remote", c.remote, "dialed", dialed)
-	return true
 }
 
-// unregister removes c from the table.
-func (l *Layer) unregister(c *conn) {
+// unregister removes c from the table; opened says whether it was counted open.
+func (l *Layer) unregister(c *conn, opened bool) {
 	l.mu.Lock()
 	delete(l.conns, c.id)
 	if k := (connKey{c.proto, c.remote}); l.byAddr[k] == c {
 		delete(l.byAddr, k)
 	}
 	l.mu.Unlock()
-	l.stats.of(c.proto).open.Add(-1)
+	if opened {
+		l.stats.of(c.proto).open.Add(-1)
+	}
 }
 
 // connByID returns the open connection id, or nil.
@@ -126,17 +151,25 @@ func (l *Layer) CloseConn(id ConnID) {
 }
 
 // close shuts c down and removes it from the table. It may be called from
-// any goroutine, any number of times; the read goroutine then ends.
+// any goroutine, any number of times; the read and write goroutines then end
+// (a dial in flight is aborted).
 func (c *conn) close() {
 	if !c.closed.CompareAndSwap(false, true) {
 		return
 	}
 	close(c.done)
-	c.layer.unregister(c)
-	if c.ws != nil {
-		c.ws.CloseNow()
-	} else {
-		c.nc.Close()
+	c.mu.Lock()
+	nc, ws, opened, cancel := c.nc, c.ws, c.opened, c.cancelDial
+	c.mu.Unlock()
+	c.layer.unregister(c, opened)
+	if cancel != nil {
+		cancel()
+	}
+	switch {
+	case ws != nil:
+		ws.CloseNow()
+	case nc != nil:
+		nc.Close()
 	}
 }
 
@@ -149,26 +182,9 @@ func (l *Layer) finish(c *conn) {
 	}
 }
 
-// write sends one whole message (or keepalive) on c. A failed write closes
-// c, since a partial write leaves the stream unframeable.
-func (c *conn) write(data []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if c.closed.Load() {
-		return net.ErrClosed
-	}
-	err := c.writeLocked(data)
-	if err != nil {
-		c.layer.log.Debug("transport: write failed", "conn", c.id, "proto", c.proto, "err", err)
-		c.close()
-		return err
-	}
-	c.touch()
-	return nil
-}
-
-// writeLocked writes data with the write timeout. c.wmu must be held.
-func (c *conn) writeLocked(data []byte) error {
+// writeNow writes one whole message (or keepalive) on c with the write
+// timeout. Only c's writer goroutine calls it, so writes never interleave.
+func (c *conn) writeNow(data []byte) error {
 	timeout := c.layer.cfg.WriteTimeout
 	if c.ws != nil {
 		// RFC 7118 §5: text frames; a SIP message is UTF-8 text in practice.
@@ -239,7 +255,7 @@ func (l *Layer) drain(c *conn, f *framer, pkt *Packet) error {
 		case kind == framePing:
 			// RFC 5626 §4.4.1: answer a double-CRLF ping with a single CRLF pong.
 			st.keepalives.Add(1)
-			c.write([]byte(crlf))
+			c.pong()
 		case kind == framePong:
 			st.keepalives.Add(1)
 		default:

@@ -2,11 +2,13 @@ package transport
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -296,6 +298,9 @@ func TestSendDialsTCP(t *testing.T) {
 	}
 }
 
+// TestSendDialFails: a dial that fails is not Send's error (Send does not
+// wait for it) but goes to OnSendError, once per queued message, with the
+// destination given to Send.
 func TestSendDialFails(t *testing.T) {
 	nl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -303,14 +308,38 @@ func TestSendDialFails(t *testing.T) {
 	}
 	addr := addrPortOf(nl.Addr())
 	nl.Close()
-	l := newLayer(t, Config{DialTimeout: time.Second}, nil)
-	if _, err := l.Send(Dest{Proto: TCP, Addr: addr}, []byte("x")); err == nil {
-		t.Fatal("Send to a closed port succeeded")
+	type failure struct {
+		dst  Dest
+		data string
+		err  error
+	}
+	failed := make(chan failure, 4)
+	l := newLayer(t, Config{DialTimeout: time.Second, OnSendError: func(dst Dest, data []byte, err error) {
+		failed <- failure{dst, string(data), err}
+	}}, nil)
+	dst := Dest{Proto: TCP, Addr: addr}
+	id, err := l.Send(dst, []byte("x"))
+	switch {
+	case err != nil && errors.Is(err, syscall.ECONNREFUSED):
+		// The writer dialed and failed before Send queued the message: Send
+		// then says so itself (rare; nothing goes to OnSendError).
+	case err != nil || id == 0:
+		t.Fatalf("Send = %d, %v; want a connection ID and no error", id, err)
+	default:
+		select {
+		case f := <-failed:
+			if f.dst != dst || f.data != "x" || !errors.Is(f.err, syscall.ECONNREFUSED) {
+				t.Errorf("OnSendError(%+v, %q, %v)", f.dst, f.data, f.err)
+			}
+		case <-time.After(testTimeout):
+			t.Fatal("OnSendError not called for a refused dial")
+		}
 	}
 	if _, err := l.Send(Dest{Proto: TCP}, []byte("x")); err == nil {
 		t.Fatal("Send without address succeeded")
 	}
-	if st := l.Stats().TCP; st.HandshakeFails != 1 || st.ConnsOpen != 0 {
+	waitFor(t, "the failed connection to leave the table", func() bool { return !l.ConnAlive(id) })
+	if st := l.Stats().TCP; st.HandshakeFails != 1 || st.ConnsOpen != 0 || st.SendErrors > 1 || st.ConnsDialed != 0 {
 		t.Errorf("stats %+v", st)
 	}
 }

@@ -37,10 +37,15 @@
 // never holds up another. The handler must not keep [Packet.Data] after it
 // returns.
 //
+// [Layer.Send] never blocks on a stream: each connection has a writer
+// goroutine and a bounded queue ([Config.SendQueueLen]); a dial, a TLS
+// handshake or a peer that does not read delays only that connection's
+// queue. Failures found later are reported to [Config.OnSendError].
+//
 // # Lock order
 //
-// conn.wmu (one per connection, serializes writes) may be held while taking
-// Layer.mu (listeners, connection table, dials in flight), never the other
-// way round; Layer.mu is never held during I/O or while calling out.
-// Layer.certMu is only taken by Listen. ipLimiter.mu is a leaf.
+// conn.mu (one per connection: its socket while it is being dialed) may be
+// held while taking nothing else. Layer.mu (listeners, connection table) is
+// never held during I/O or while calling out. Layer.certMu is only taken by
+// Listen. ipLimiter.mu is a leaf.
 package transport

@@ -95,7 +95,6 @@ type Layer struct {
 	listeners []*Listener
 	conns     map[ConnID]*conn
 	byAddr    map[connKey]*conn
-	dials     map[connKey]*dialCall
 }
 
 // New returns a Layer that delivers received messages to h. Zero Config
@@ -116,7 +115,6 @@ func New(cfg Config, h Handler, log *slog.Logger) *Layer {
 		ctx:   ctx, cancel: cancel,
 		conns:  make(map[ConnID]*conn),
 		byAddr: make(map[connKey]*conn),
-		dials:  make(map[connKey]*dialCall),
 	}
 	l.ids.Store(connIDBase())
 	return l

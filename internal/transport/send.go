@@ -17,30 +17,30 @@ type Dest struct {
 	Local netip.AddrPort // preferred local address (UDP listener, or source IP to dial from)
 }
 
-// dialCall is a dial in flight; concurrent Sends to the same destination
-// wait for it instead of dialing again.
-type dialCall struct {
-	done chan struct{}
-	c    *conn
-	err  error
-}
-
-// Send writes one message to dst and returns the connection used (0 for UDP).
+// Send queues one message for dst and returns the connection used (0 for
+// UDP). It never waits for the network beyond one UDP write: on a stream,
+// data is copied onto the connection's send queue and written by that
+// connection's writer goroutine, which dials first if needed.
 //
 // If dst.Conn is set and that connection is open, data goes on it whatever
 // dst.Proto says (RFC 3261 §18.2.2: responses go back on the connection the
 // request came on; RFC 5626 and RFC 7118 use the same connection for later
 // requests). Otherwise, by dst.Proto: UDP is sent from a UDP listener (see
-// udpListenerFor); TCP and TLS reuse an open connection to dst.Addr or dial
+// udpListenerFor); TCP and TLS reuse an open connection to dst.Addr or open
 // one, which is then read from like an accepted one; WS and WSS reuse an
 // open connection or fail with ErrNoConnection, since a server does not
-// dial browsers. Dialing blocks for up to DialTimeout (plus
-// HandshakeTimeout for TLS). Send is safe for concurrent use; messages on
-// one connection are written whole, never interleaved.
+// dial browsers.
+//
+// An error returned is known at once (no listener, no connection, queue
+// full, Layer closed). A stream message that is queued but then not written
+// (the dial fails within DialTimeout, plus HandshakeTimeout for TLS; a write
+// fails or exceeds WriteTimeout; the connection closes first) is reported
+// to Config.OnSendError instead. Send is safe for concurrent use; messages
+// on one connection are written whole, in the order they were queued.
 func (l *Layer) Send(dst Dest, data []byte) (ConnID, error) {
 	if dst.Conn != 0 {
 		if c := l.connByID(dst.Conn); c != nil {
-			return c.id, l.sendOn(c, data)
+			return c.id, l.enqueue(c, dst, data)
 		}
 		if dst.Proto == 0 {
 			return 0, ErrNoConnection
@@ -54,27 +54,15 @@ func (l *Layer) Send(dst Dest, data []byte) (ConnID, error) {
 		if err != nil {
 			return 0, err
 		}
-		return c.id, l.sendOn(c, data)
+		return c.id, l.enqueue(c, dst, data)
 	case WS, WSS:
 		c := l.connByAddr(connKey{dst.Proto, unmap(dst.Addr)})
 		if c == nil {
 			return 0, ErrNoConnection
 		}
-		return c.id, l.sendOn(c, data)
+		return c.id, l.enqueue(c, dst, data)
 	}
 	return 0, fmt.Errorf("transport: send: invalid protocol %v", dst.Proto)
-}
-
-// sendOn writes data on c and counts it.
-func (l *Layer) sendOn(c *conn, data []byte) error {
-	if l.cfg.Tap != nil {
-		l.cfg.Tap(false, c.proto, c.local, c.remote, data)
-	}
-	if err := c.write(data); err != nil {
-		return fmt.Errorf("transport: send on %v conn %d: %w", c.proto, c.id, err)
-	}
-	l.stats.of(c.proto).out.Add(1)
-	return nil
 }
 
 // connByAddr returns the open connection for k, or nil.
@@ -84,58 +72,26 @@ func (l *Layer) connByAddr(k connKey) *conn {
 	return l.byAddr[k]
 }
 
-// streamConn returns an open TCP or TLS connection to dst.Addr, dialing one
-// if there is none. Only one dial per destination is in flight at a time.
+// streamConn returns the TCP or TLS connection to dst.Addr: an open one, one
+// being dialed, or a new one whose writer goroutine dials it. Concurrent
+// first sends to one destination share one connection.
 func (l *Layer) streamConn(dst Dest) (*conn, error) {
 	k := connKey{dst.Proto, unmap(dst.Addr)}
 	if !k.addr.IsValid() {
 		return nil, fmt.Errorf("transport: send: %v destination address not set", dst.Proto)
 	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.closed {
-		l.mu.Unlock()
 		return nil, ErrClosed
 	}
 	if c := l.byAddr[k]; c != nil {
-		l.mu.Unlock()
 		return c, nil
 	}
-	if d := l.dials[k]; d != nil {
-		l.mu.Unlock()
-		<-d.done
-		return d.c, d.err
-	}
-	d := &dialCall{done: make(chan struct{})}
-	l.dials[k] = d
-	l.mu.Unlock()
-
-	d.c, d.err = l.dial(dst, k.addr)
-	l.mu.Lock()
-	delete(l.dials, k)
-	l.mu.Unlock()
-	close(d.done)
-	return d.c, d.err
-}
-
-// dial opens, registers and starts reading a new connection to addr.
-func (l *Layer) dial(dst Dest, addr netip.AddrPort) (*conn, error) {
-	timeout := l.cfg.DialTimeout
-	if dst.Proto == TLS {
-		timeout += l.cfg.HandshakeTimeout
-	}
-	ctx, cancel := context.WithTimeout(l.ctx, timeout)
-	defer cancel()
-	nc, err := l.dialContext(ctx, dst, addr)
-	if err != nil {
-		l.stats.of(dst.Proto).handshake.Add(1)
-		return nil, fmt.Errorf("transport: dial %v %v: %w", dst.Proto, addr, err)
-	}
-	c := l.newConn(dst.Proto, nil, addrPortOf(nc.RemoteAddr()), addrPortOf(nc.LocalAddr()))
-	c.nc = nc
-	if !l.register(c, true, func() { l.serveStream(c) }) {
-		nc.Close()
-		return nil, ErrClosed
-	}
+	c := l.newConn(dst.Proto, nil, k.addr, netip.AddrPort{})
+	d := dst
+	c.dial = &d
+	l.insertLocked(c)
 	return c, nil
 }
 

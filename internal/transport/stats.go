@@ -15,6 +15,8 @@ type ProtoStats struct {
 	ConnsDialed     uint64 // outbound connections registered
 	ConnsRefused    uint64 // accepts closed at once by MaxConnsPerIP
 	HandshakeFails  uint64 // TLS handshakes, WS upgrades and dials that failed
+	SendQueueFull   uint64 // messages Send dropped because the connection's queue was full
+	SendErrors      uint64 // messages queued but not written (dial or write failed, closed first)
 }
 
 // Stats is a snapshot of a Layer's counters.
@@ -55,6 +57,7 @@ type protoCounters struct {
 	in, out, keepalives, oversize, garbage atomic.Uint64
 	open                                   atomic.Int64
 	accepted, dialed, refused, handshake   atomic.Uint64
+	queueFull, sendErrors                  atomic.Uint64
 }
 
 // counters holds every counter of a Layer; index by Proto.
@@ -81,6 +84,8 @@ func (c *counters) snapshot() Stats {
 			ConnsDialed:     pc.dialed.Load(),
 			ConnsRefused:    pc.refused.Load(),
 			HandshakeFails:  pc.handshake.Load(),
+			SendQueueFull:   pc.queueFull.Load(),
+			SendErrors:      pc.sendErrors.Load(),
 		}
 	}
 	return s

@@ -63,7 +63,7 @@ func (l *Layer) serveAccepted(ln *Listener, nc net.Conn, cfg *tls.Config) {
 	}
 	c := l.newConn(ln.spec.Proto, ln, addrPortOf(nc.RemoteAddr()), addrPortOf(nc.LocalAddr()))
 	c.nc = nc
-	if !l.register(c, false, nil) {
+	if !l.register(c, nil) {
 		nc.Close()
 		return
 	}

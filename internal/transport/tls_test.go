@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"math/big"
 	"net"
 	"os"
@@ -137,13 +138,26 @@ func TestSendDialsTLS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cliRec := newRecorder()
-			cli := newLayer(t, Config{TLSClientConfig: &tls.Config{RootCAs: rootsFor(t, files)}}, cliRec)
+			failed := make(chan error, 1)
+			cli := newLayer(t, Config{TLSClientConfig: &tls.Config{RootCAs: rootsFor(t, files)},
+				OnSendError: func(_ Dest, _ []byte, err error) { failed <- err }}, cliRec)
 			id, err := cli.Send(Dest{Proto: TLS, Addr: ln.Addr(), Host: tt.host}, []byte(optionsMsg("TLS", tt.name)))
 			if !tt.wantOK {
+				// The handshake happens on the connection's writer
+				// goroutine: its failure is reported there, not by Send,
+				// unless it happened before Send queued the message.
 				if err == nil {
-					t.Fatal("Send succeeded despite a name mismatch")
+					select {
+					case err = <-failed:
+					case <-time.After(testTimeout):
+						t.Fatal("no OnSendError despite a name mismatch")
+					}
 				}
-				if cli.Stats().TLS.HandshakeFails != 1 {
+				var cv *tls.CertificateVerificationError
+				if !errors.As(err, &cv) {
+					t.Errorf("error %v, want a certificate verification error", err)
+				}
+				if cli.Stats().TLS.HandshakeFails != 1 || cli.Stats().TLS.ConnsOpen != 0 {
 					t.Errorf("stats %+v", cli.Stats().TLS)
 				}
 				return

@@ -86,7 +86,7 @@ func (l *Layer) serveUpgrade(ln *Listener, w http.ResponseWriter, r *http.Reques
 	}
 	ws.SetReadLimit(int64(l.cfg.MaxMessageSize))
 	c.ws = ws
-	if !l.register(c, false, func() { l.wsKeepalive(c) }) {
+	if !l.register(c, func() { l.wsKeepalive(c) }) {
 		ws.CloseNow()
 		return
 	}
@@ -187,7 +187,7 @@ func (l *Layer) serveWS(c *conn) {
 func (l *Layer) wsKeepaliveMessage(c *conn, data []byte) {
 	l.stats.of(c.proto).keepalives.Add(1)
 	if string(data) == crlfcrlf {
-		c.write([]byte(crlf))
+		c.pong()
 	}
 }
 
