@@ -53,6 +53,7 @@ func buildChain(cfg *config.Config, id *sipserver.Identity, st *stores, srv *sip
 		Advertise: hostOnly(cfg.Advertise), Routes: routes(cfg.Proxy.Routes),
 		Calls: st.calls, MaxCallDuration: cfg.Calls.MaxDuration.Std(),
 		RedirectDomains: cfg.Proxy.RedirectDomains, Secret: st.sipSecret, Epoch: st.epoch,
+		Resolver: newResolver(cfg, log), // resolver.go: RFC 3263 with the dns.* settings
 	}, st.loc, srv, id, log)
 	px.SetTrusted(auth.TrustedFromContext)
 	px.SetMedia(mediaClient(cfg.Media, log)) // media.go: rtpengine for WebRTC to plain RTP calls

@@ -4,6 +4,8 @@ import (
 	"context"
 	"regexp"
 	"time"
+
+	"github.com/parley-sip/parley/internal/transport"
 )
 
 // Config configures a Proxy.
@@ -21,6 +23,10 @@ type Config struct {
 	// OutboundProxy, when set ("sip:host:port;transport=udp"), receives every
 	// request for a foreign domain instead of RFC 3263 resolution.
 	OutboundProxy string
+	// Resolver locates the next hop of a URI by RFC 3263 (NAPTR, SRV,
+	// A/AAAA) and gives the destinations to fail over to (§4.3). Nil: IP
+	// addresses, and names by the system's A/AAAA lookup only.
+	Resolver transport.Resolver
 	// Redirect answers every request outside a dialog that would be
 	// forwarded with 302 instead (a redirect server, §8.3): a user of our
 	// domains with their contacts, a static route with the dialed user at its

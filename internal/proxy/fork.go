@@ -21,6 +21,7 @@ type target struct {
 	q       int
 	expires int
 	dest    transport.Dest
+	alt     []transport.Dest // further destinations of the same next hop, in order (RFC 3263 §4.3, resolve.go)
 }
 
 // groupByQ orders targets for serial forking by q-value, highest first;
@@ -67,6 +68,7 @@ type forker struct {
 type branch struct {
 	id          string // the branch parameter of our Via
 	dest        transport.Dest
+	tgt         target // what the branch was started for: failover takes tgt.alt (resolve.go)
 	ct          *transaction.ClientTx
 	timerC      *time.Timer // Timer C (§16.8); after Timer C's CANCEL, the 64*T1 give-up
 	provisional bool
@@ -159,7 +161,7 @@ func (f *forker) start(t target) {
 	}
 	t.dest.Local = local
 	data = f.mediaBody(t, data) // media.go: the relay's SDP for a crossing target
-	b := &branch{id: id, dest: t.dest}
+	b := &branch{id: id, dest: t.dest, tgt: t}
 	uri := t.uri
 	if t.keepURI || uri == "" {
 		uri = string(f.req.RequestURI())
@@ -177,7 +179,7 @@ func (f *forker) start(t target) {
 	defer f.mu.Unlock()
 	if err != nil {
 		f.p.log.Debug("branch failed", "dest", t.dest.Addr, "err", err)
-		f.endLocked(b, 503, nil) // §17.1.4: a transport error is a 503
+		f.failLocked(b, 503) // §17.1.4: a transport error is a 503; resolve.go may try the next destination
 		return
 	}
 	b.ct = ct

@@ -46,13 +46,13 @@ func (f *forker) onResponse(b *branch, ct *transaction.ClientTx, res *sip.Messag
 // 408, a transport error a 503 (§16.7 step 2, §17.1.4); mu is held.
 func (f *forker) onFailure(b *branch, ct *transaction.ClientTx) {
 	if errors.Is(ct.Err(), transaction.ErrTransport) {
-		f.endLocked(b, 503, nil)
+		f.failLocked(b, 503) // resolve.go: or the next destination (RFC 3263 §4.3)
 		return
 	}
 	if f.invite && !b.done {
 		f.p.late.add(b.id, b.dest) // the transaction is gone: a 2xx now would be a stray
 	}
-	f.endLocked(b, 408, nil)
+	f.failLocked(b, 408)
 }
 
 // onProvisional forwards a 1xx and restarts Timer C (§16.8), except after a
@@ -72,6 +72,9 @@ func (f *forker) onProvisional(b *branch, res *sip.Message) {
 
 // onFinal records a final non-2xx response; mu is held.
 func (f *forker) onFinal(b *branch, code int, res *sip.Message) {
+	if code == 503 && f.failoverLocked(b, res) { // resolve.go: the next destination (RFC 3263 §4.3)
+		return
+	}
 	if code >= 600 {
 		f.stop = true
 		f.cancelAll(b, nil)
@@ -96,7 +99,7 @@ func (f *forker) on3xx(b *branch, ct *transaction.ClientTx, res *sip.Message) {
 	}
 	cands := f.untried(res)
 	f.mu.Unlock()
-	found := resolveTargets(cands) // the branch stays live meanwhile, so wait does not end the group
+	found := f.p.resolveTargets(cands) // the branch stays live meanwhile, so wait does not end the group
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
@@ -138,12 +141,12 @@ func (f *forker) untried(res *sip.Message) []target {
 const followWait = 5 * time.Second
 
 // resolveTargets resolves each target's uri, dropping those that do not resolve.
-func resolveTargets(ts []target) []target {
+func (p *Proxy) resolveTargets(ts []target) []target {
 	ctx, cancel := context.WithTimeout(context.Background(), followWait)
 	defer cancel()
 	var out []target
 	for _, t := range ts {
-		if d, err := resolve(ctx, []byte(t.uri)); err == nil {
+		if d, err := p.resolve(ctx, []byte(t.uri)); err == nil {
 			t.dest = d
 			out = append(out, t)
 		}

@@ -40,7 +40,7 @@ func (p *Proxy) statelessDest(req *sip.Message, rt *routing, src transaction.Sou
 	ctx, cancel := context.WithTimeout(context.Background(), statelessWait)
 	defer cancel()
 	if rt.next != nil {
-		d, err := resolve(ctx, rt.next)
+		d, err := p.resolve(ctx, rt.next)
 		return d, err == nil
 	}
 	if rt.haveFlows {
@@ -52,7 +52,7 @@ func (p *Proxy) statelessDest(req *sip.Message, rt *routing, src transaction.Sou
 			return d, true
 		}
 	}
-	d, err := resolve(ctx, ruriOf(req, rt))
+	d, err := p.resolve(ctx, ruriOf(req, rt))
 	return d, err == nil
 }
 
@@ -94,7 +94,7 @@ func (p *Proxy) forwardByStatelessRoute(req *sip.Message, rt *routing, src trans
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), statelessWait)
 	defer cancel()
-	d, err := resolve(ctx, []byte(r.To))
+	d, err := p.resolve(ctx, []byte(r.To))
 	if err != nil {
 		return false
 	}

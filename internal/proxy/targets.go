@@ -34,7 +34,7 @@ func (p *Proxy) targets(ctx context.Context, tx sipserver.ServerTx, req *sip.Mes
 		if !p.mayRelay(ctx, req) {
 			return plan{}, sipserver.Reject(403, "Preloaded Route Denied", "") // no open relay through a Route
 		}
-		ts, err := nextRoute(ctx, rt)
+		ts, err := p.nextRoute(ctx, rt)
 		return plan{targets: ts}, err
 	}
 	if rt.haveFlows { // through a Record-Route of ours: the remote target, over the other end's flow
@@ -52,12 +52,12 @@ func ruriOf(req *sip.Message, rt *routing) []byte {
 	return req.RequestURI()
 }
 
-func nextRoute(ctx context.Context, rt *routing) ([]target, error) {
-	d, err := resolve(ctx, rt.next)
+func (p *Proxy) nextRoute(ctx context.Context, rt *routing) ([]target, error) {
+	t, err := p.resolveTarget(ctx, rt.next, target{q: 1000}) // RFC 3263 on the Route (§16.6 step 7), with failover
 	if err != nil {
-		return nil, sipserver.Reject(404, "Route Not Resolvable", "")
+		return nil, resolveError(err, 404, "Route Not Resolvable")
 	}
-	return []target{{dest: d, q: 1000}}, nil
+	return []target{t}, nil
 }
 
 // dialogTargets routes a request inside a dialog (§16.12). A dialog Parley
@@ -73,7 +73,7 @@ func (p *Proxy) dialogTargets(ctx context.Context, tx sipserver.ServerTx, req *s
 	ruri := ruriOf(req, rt)
 	if rt.signed {
 		if rt.next != nil {
-			return nextRoute(ctx, rt)
+			return p.nextRoute(ctx, rt)
 		}
 		return p.dialogTarget(ctx, tx, ruri, rt)
 	}
@@ -82,7 +82,7 @@ func (p *Proxy) dialogTargets(ctx context.Context, tx sipserver.ServerTx, req *s
 		if !trusted {
 			return nil, sipserver.Reject(403, "Relaying Denied", "")
 		}
-		return nextRoute(ctx, rt)
+		return p.nextRoute(ctx, rt)
 	}
 	u, err := sip.ParseURI(ruri)
 	switch {
@@ -112,7 +112,7 @@ func (p *Proxy) dialogTarget(ctx context.Context, tx sipserver.ServerTx, ruri []
 // resolvedTarget is the one target uri resolves to, the Request-URI kept;
 // when it does not resolve the request gets 404 with reason.
 func (p *Proxy) resolvedTarget(ctx context.Context, uri []byte, reason string) ([]target, error) {
-	d, err := resolve(ctx, uri)
+	d, err := p.resolve(ctx, uri)
 	if err != nil {
 		return nil, sipserver.Reject(404, reason, "")
 	}
@@ -187,11 +187,11 @@ func (p *Proxy) foreignTargets(ctx context.Context, req *sip.Message, ruri []byt
 	if p.cfg.OutboundProxy != "" {
 		next = []byte(p.cfg.OutboundProxy)
 	}
-	d, err := resolve(ctx, next)
+	t, err := p.resolveTarget(ctx, next, target{q: 1000, keepURI: true}) // RFC 3263 §4, failover §4.3
 	if err != nil {
-		return nil, sipserver.Reject(404, "Domain Not Resolvable", "")
+		return nil, resolveError(err, 404, "Domain Not Resolvable")
 	}
-	return []target{{dest: d, q: 1000, keepURI: true}}, nil
+	return []target{t}, nil
 }
 
 // routeFor returns the first static route matching a Request-URI, and the
@@ -227,7 +227,7 @@ func (p *Proxy) routeTargets(ctx context.Context, tx sipserver.ServerTx, req *si
 	if r.Redirect || p.redirects(host) {
 		return plan{targets: []target{t}, redirect: true}, nil
 	}
-	d, err := resolve(ctx, []byte(r.To))
+	d, err := p.resolve(ctx, []byte(r.To))
 	if err != nil {
 		return plan{}, sipserver.Reject(503, "Gateway Not Resolvable", "")
 	}
@@ -260,7 +260,7 @@ func (p *Proxy) bindingTarget(ctx context.Context, b location.Binding) (target, 
 		if err != nil {
 			return t, false
 		}
-		d, err := resolve(ctx, na.URI)
+		d, err := p.resolve(ctx, na.URI)
 		t.dest = d
 		return t, err == nil
 	}
@@ -276,7 +276,7 @@ func (p *Proxy) bindingTarget(ctx context.Context, b location.Binding) (target, 
 	if b.Received != "" && proto == transport.UDP {
 		uri = b.Received
 	}
-	d, err := resolve(ctx, []byte(uri))
+	d, err := p.resolve(ctx, []byte(uri))
 	if err != nil {
 		p.log.Debug("binding not routable", "contact", b.Contact, "err", err)
 		return t, false
