@@ -13,7 +13,10 @@
 //     the outbound proxy, refused with 403 when neither end is ours (no open relay);
 //   - forking (§16.6): one client transaction per target, Record-Route (two
 //     entries when the call changes transport), Path (RFC 3327) as Route,
-//     parallel within a q-value, serial across q-values from highest;
+//     parallel within a q-value, serial across q-values from highest; a next
+//     hop found by RFC 3263 (a foreign domain, the outbound proxy, a Route)
+//     keeps its other destinations, and a transport error, a timeout with no
+//     response or a 503 sends the request to the next one (§4.3, resolve.go);
 //   - responses (§16.7): 1xx other than 100 and every 2xx are forwarded at
 //     once; the best final response is chosen when all branches end (6xx ends
 //     the search at once, 503 becomes 500, 401/407 challenges are combined);

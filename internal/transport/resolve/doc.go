@@ -31,7 +31,8 @@
 //   - Errors: NXDOMAIN for the domain ends the search at once (there is no
 //     point asking for SRV or A records of a name that does not exist) and is
 //     a *net.DNSError with IsNotFound; DNS servers that do not answer give
-//     one with IsTimeout. The proxy answers 404 and 504 for them.
+//     one with IsTimeout. For a foreign domain or a Route the proxy answers 404
+//     and 504 DNS Timeout.
 //   - Cache: answers, positive and negative, are kept for their TTL (the SOA
 //     minimum for negative ones, RFC 2308 §5), at most dns.max_ttl and at
 //     most dns.cache_size entries. A Resolver is built per configuration, so
