@@ -11,6 +11,11 @@ type Timers struct {
 	T1 time.Duration // RTT estimate, default 500 ms
 	T2 time.Duration // maximum retransmit interval for non-INVITE requests and INVITE responses, default 4 s
 	T4 time.Duration // maximum time a message stays in the network, default 5 s
+	// D is Timer D on unreliable transports: how long a client INVITE
+	// transaction stays Completed to absorb retransmitted final responses.
+	// Default max(64*T1, 32 s) (§17.1.1.2: "at least 32 seconds"; Table 4).
+	// Lower it only where responses cannot linger that long (tests).
+	D time.Duration
 }
 
 func (t Timers) withDefaults() Timers {
@@ -35,13 +40,13 @@ func (t Timers) timerM() time.Duration { return 64 * t.T1 } // Accepted state, c
 
 // timerD is the wait for response retransmissions: at least 32 s unreliable, 0 reliable.
 func (t Timers) timerD(reliable bool) time.Duration {
-	if reliable {
+	switch {
+	case reliable:
 		return 0
+	case t.D > 0:
+		return t.D
 	}
-	if d := 64 * t.T1; d > 32*time.Second {
-		return d
-	}
-	return 32 * time.Second
+	return max(64*t.T1, 32*time.Second)
 }
 
 // timerIK is Timer I (server INVITE, ACK retransmissions) and Timer K (client non-INVITE).

@@ -13,7 +13,25 @@
 //
 // Timers come from Timers (T1, T2, T4), passed in; nothing is package-level.
 //
-// Memory: a transaction holds its struct, a parsed copy of its request (the
-// message bytes plus the Message header index) and the bytes of its last
-// response. TestBytesPerTransaction measures the total; see its log line.
+// # Memory
+//
+// A transaction holds its struct, a parsed copy of its request (the message
+// bytes plus the Message header index), its timers and the bytes of its last
+// response. For a request of about 1 KB (971 bytes: an INVITE or MESSAGE with
+// 700 bytes of body), one live transaction holds, in bytes of heap:
+//
+//	server INVITE, Proceeding (with its 100 Trying)   3400
+//	server non-INVITE, Trying                         2900
+//	client INVITE, Calling                            2800
+//	client non-INVITE, Trying                         2800
+//
+// so about 2 KB plus the size of the request; 100000 live transactions take
+// about 300 MB. Measured by TestBytesPerTransaction (go1.26, linux/amd64):
+// the growth of runtime.MemStats.HeapAlloc, after a GC, over 5000 live
+// transactions of one kind, divided by 5000. The goroutine stack of the
+// handler serving a server transaction is not heap and not counted. Once a
+// final response is sent, the request copy is released (ServerTx.Release,
+// and a client transaction drops its request), so a transaction lingering in
+// Completed or Accepted holds little more than its last response. The test
+// fails if a figure grows by more than 25%; change this table with it.
 package transaction
