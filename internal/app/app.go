@@ -60,6 +60,7 @@ func New(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (*App, erro
 	}
 	a.stores = st
 	scfg := sipserverConfig(cfg)
+	scfg.Secret = st.sipSecret // signs our Via branches too, so instances and restarts recognise each other's
 	scfg.Transport.OnConnClose = st.onConnClose(log)
 	if a.capture = capture.New(cfg.Limits.CaptureMessages); a.capture != nil {
 		scfg.Transport.Tap = a.capture.Tap

@@ -279,7 +279,7 @@ func (cs *Calls) send(f flow, msg []byte) {
 		return
 	}
 	d.Local = i.local
-	msg = []byte(strings.Replace(string(msg), "%VIA%", string(i.via(transaction.NewBranch())), 1))
+	msg = []byte(strings.Replace(string(msg), "%VIA%", string(i.via(p.txl.SignBranch(nil, transaction.NewBranch()))), 1))
 	if _, err := p.txl.Request(d, msg, func(*transaction.ClientTx, *sip.Message) {}); err != nil {
 		p.log.Debug("BYE not sent", "err", err)
 	}

@@ -152,7 +152,7 @@ func (f *forker) wait(ctx context.Context) {
 
 // start forwards the request to one target (§16.6).
 func (f *forker) start(t target) {
-	id := newBranch(f.loop)
+	id := f.p.txl.SignBranch(&f.req.Via, newBranch(f.loop)) // signed: a stray response to it is ours to relay
 	data, local, err := f.p.prepare(f.req, f.rt, f.src, t, id)
 	if err != nil {
 		f.p.log.Warn("cannot forward", "err", err)

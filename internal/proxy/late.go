@@ -98,7 +98,7 @@ func (p *Proxy) endLate(res *sip.Message, d transport.Dest, bye bool) {
 		target = string(res.To.URI)
 	}
 	routes := p.calleeRoutes(res)
-	ack := lateRequest("ACK", target, routes, res, res.CSeq, i.via(transaction.NewBranch()), "")
+	ack := lateRequest("ACK", target, routes, res, res.CSeq, i.via(p.txl.SignBranch(nil, transaction.NewBranch())), "")
 	if _, err := p.tl.Send(d, ack); err != nil {
 		p.log.Debug("ACK for a late 2xx not sent", "err", err)
 	}
@@ -106,7 +106,7 @@ func (p *Proxy) endLate(res *sip.Message, d transport.Dest, bye bool) {
 		return
 	}
 	p.log.Info("2xx after the proxy gave the branch up: ACK and BYE", "call_id", string(res.CallID))
-	msg := lateRequest("BYE", target, routes, res, res.CSeq+1, i.via(transaction.NewBranch()),
+	msg := lateRequest("BYE", target, routes, res, res.CSeq+1, i.via(p.txl.SignBranch(nil, transaction.NewBranch())),
 		"Reason: SIP;cause=408;text=\"Answered too late\"\r\n")
 	if _, err := p.txl.Request(d, msg, func(*transaction.ClientTx, *sip.Message) {}); err != nil {
 		p.log.Debug("BYE for a late 2xx not sent", "err", err)

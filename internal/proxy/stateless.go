@@ -104,8 +104,9 @@ func (p *Proxy) forwardByStatelessRoute(req *sip.Message, rt *routing, src trans
 
 // sendStateless forwards req to dest without a transaction. The branch is
 // derived from the incoming one, so a retransmission, and the CANCEL and the
-// ACK for a non-2xx of an INVITE, get the INVITE's (§16.11). Our Via carries
-// the flow the request came on, signed, for the responses (see ServeResponse).
+// ACK for a non-2xx of an INVITE, get the INVITE's (§16.11). When the request
+// came on a connection, our Via carries that flow, signed, so that the
+// responses go back on it (§18.2.2; see ServeResponse).
 // An initial INVITE, SUBSCRIBE or REFER is record-routed like a stateful one.
 func (p *Proxy) sendStateless(req *sip.Message, rt *routing, dest transport.Dest, src transaction.Source) {
 	out, err := p.ifaceFor(dest.Proto, dest.Addr.Addr())
@@ -122,9 +123,9 @@ func (p *Proxy) sendStateless(req *sip.Message, rt *routing, dest transport.Dest
 	var h maphash.Hash
 	h.SetSeed(p.seed)
 	h.Write(req.Via.Branch)
-	branch := fmt.Sprintf("%ssl%016x", sip.BranchMagic, h.Sum64())
+	branch := p.txl.SignBranch(&req.Via, fmt.Sprintf("%ssl%016x", sip.BranchMagic, h.Sum64()))
 	via := out.via(branch)
-	if req.Method() != sip.ACK { // nothing answers an ACK
+	if req.Method() != sip.ACK && src.Proto.Reliable() { // nothing answers an ACK; UDP answers follow the Via (§18.2.2)
 		pf := flow{src.Proto, src.Addr, src.Conn}.encode()
 		via = fmt.Appendf(via, ";pf=%s;ps=%s", pf, p.tok.sign(kindVia, []byte(branch), []byte(pf)))
 	}
