@@ -274,3 +274,87 @@ func signal(t *testing.T, p *proc, sig syscall.Signal) {
 		t.Fatalf("signal %v: %v", sig, err)
 	}
 }
+
+// answerDelay is how long the callee of the signal tests rings before it
+// answers: the signal arrives in between.
+const answerDelay = time.Second
+
+// ringingCall starts `parley serve` (authentication off, UDP on loopback),
+// registers a callee and has a caller INVITE it; it returns once the caller
+// has the callee's 180, with the INVITE still in progress.
+func ringingCall(t *testing.T, cfg, dir string) (p *proc, addr netip.AddrPort, call *dialog, alice, bob *phone, in *sipMsg) {
+	t.Helper()
+	writeFile(t, cfg, "domain:\n  - example.test\nlog_level: info\nauth:\n  enabled: false\n")
+	p, addr = startParley(t, cfg, dir)
+	srv := &server{addrs: map[string]netip.AddrPort{"udp": addr}}
+	alice, bob = newPhone(t, srv, "udp", uniq("alice")), newPhone(t, srv, "udp", uniq("bob"))
+	bob.register(t, "")
+	call = alice.call(bob.aor())
+	call.send(t, "INVITE", sdp(false))
+	in = bob.request(t, "INVITE")
+	bob.reply(t, in, 180, "Ringing", msgOpts{})
+	alice.response(t, 180, "INVITE")
+	return p, addr, call, alice, bob, in
+}
+
+// TestBinaryTermDrainsCall: SIGTERM while an INVITE is in progress (the
+// callee rings and answers a second later) drains: a new request during the
+// drain gets 503, the call still completes (the 200 reaches the caller),
+// and then the process exits 0.
+func TestBinaryTermDrainsCall(t *testing.T) {
+	dir := t.TempDir()
+	p, addr, call, alice, bob, in := ringingCall(t, filepath.Join(dir, "parley.yaml"), dir)
+	rang := time.Now()
+
+	mark := p.mark()
+	signal(t, p, syscall.SIGTERM)
+	p.waitLog(t, mark, `msg=draining`, 5*time.Second)
+	late := dialUDPTo(t, addr)
+	late.send(optionsTo("sip:$TARGET"))
+	late.expect(t, `^SIP/2.0 503 `) // RFC 3261 §21.5.4: not accepting new work
+	select {
+	case <-p.done:
+		t.Fatal("parley exited with an INVITE in progress")
+	default:
+	}
+
+	time.Sleep(time.Until(rang.Add(answerDelay)))
+	bob.reply(t, in, 200, "OK", sdp(false))
+	ok := alice.response(t, 200, "INVITE")
+	call.confirm(ok)
+	call.ack(t)
+	if code := p.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit %d after the drain; log:\n%s", code, p.log)
+	}
+}
+
+// TestBinaryHupKeepsCall: SIGHUP while an INVITE is in progress reloads the
+// configuration without dropping the transaction: the 200 sent after the
+// reload reaches the caller, and the ACK reaches the callee along the route
+// Parley recorded before the reload.
+func TestBinaryHupKeepsCall(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "parley.yaml")
+	p, addr, call, alice, bob, in := ringingCall(t, cfg, dir)
+	rang := time.Now()
+
+	mark := p.mark()
+	writeFile(t, cfg, "domain:\n  - example.test\n  - newdomain.test\nlog_level: info\nauth:\n  enabled: false\n")
+	signal(t, p, syscall.SIGHUP)
+	p.waitLog(t, mark, `configuration reloaded`, 5*time.Second)
+	c := dialUDPTo(t, addr)
+	c.send(optionsTo("sip:newdomain.test"))
+	c.expect(t, `^SIP/2.0 200 `) // the new configuration is in effect
+
+	time.Sleep(time.Until(rang.Add(answerDelay)))
+	bob.reply(t, in, 200, "OK", sdp(false))
+	ok := alice.response(t, 200, "INVITE")
+	call.confirm(ok)
+	call.ack(t)
+	bob.request(t, "ACK")
+
+	signal(t, p, syscall.SIGTERM)
+	if code := p.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("SIGTERM: exit %d; log:\n%s", code, p.log)
+	}
+}
