@@ -259,7 +259,7 @@ func (f *forker) mediaAnswer(b *branch, res *sip.Message) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	sdp, err := f.p.media.c.Answer(ctx, rtpengine.Request{CallID: leg.callID, FromTag: leg.fromTag,
-		ToTag: string(res.ToTag), SDP: res.Body(), Params: leg.caller.Params()})
+		ToTag: string(res.ToTag), SDP: res.Body(), Params: leg.caller.AnswerParams()})
 	if err != nil {
 		// The response goes on unchanged: a proxy cannot take back a 2xx
 		// (§16.7 step 5); the call then has no media, and the log says why.

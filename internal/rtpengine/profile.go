@@ -19,9 +19,8 @@ func (p Profile) String() string {
 	return "rtp"
 }
 
-// Params returns the ng keys that make rtpengine write SDP for an endpoint
-// of profile p: in an offer, p is the callee's profile; in an answer, the
-// caller's (the one that gets the answer).
+// Params returns the ng keys that make rtpengine write an SDP offer for an
+// endpoint of profile p (the callee's profile; see AnswerParams for answers).
 //
 //   - PlainRTP: ICE=remove, DTLS=off, transport-protocol RTP/AVP, and
 //     rtcp-mux demux (a=rtcp with its own port instead of a=rtcp-mux).
@@ -47,4 +46,18 @@ func (p Profile) Params() map[string]any {
 		"flags":    []string{"trust-address"},
 		"replace":  []string{"origin", "session-connection"},
 	}
+}
+
+// AnswerParams returns the ng keys for an SDP answer going back to an
+// offerer of profile p: Params without a DTLS role. A browser's offer says
+// a=setup:actpass, so rtpengine takes the active role (the default) and may
+// start the handshake as soon as ICE completes, which can be before the
+// browser has the answer (RFC 5763 §5 has the offerer ready for that). Were
+// rtpengine told to be passive here, an ICE check that completes before the
+// answer would already have set it up as the client, and the handshake
+// would never finish.
+func (p Profile) AnswerParams() map[string]any {
+	m := p.Params()
+	delete(m, "DTLS")
+	return m
 }
