@@ -201,14 +201,19 @@ func (l *Layer) serverHeader(extra []byte) []byte {
 }
 
 // responseDest applies §18.2.2 and RFC 3581 §4: a response goes back on the
-// connection the request came on; over UDP to the source address and port when
-// the client asked for rport, otherwise to the source address and the Via port.
+// connection the request came on (Conn). Should that connection be gone, a
+// stream response goes to the source address (the received IP) and the Via's
+// sent-by port, or the transport's default port (§18.2.2); a UDP response
+// goes to the source address and port when the client asked for rport, and
+// otherwise to the source address and the sent-by port.
 func responseDest(req *sip.Message, src Source) transport.Dest {
 	d := transport.Dest{Proto: src.Proto, Addr: src.Addr, Conn: src.Conn, Local: src.Local}
-	if src.Proto == transport.UDP && !req.Via.HasRPort {
+	switch {
+	case src.Proto == transport.UDP && req.Via.HasRPort:
+	case src.Proto == transport.UDP, src.Proto == transport.TCP, src.Proto == transport.TLS:
 		port := req.Via.Port
 		if port == 0 {
-			port = 5060
+			port = src.Proto.DefaultPort()
 		}
 		d.Addr = netip.AddrPortFrom(src.Addr.Addr(), uint16(port))
 	}

@@ -499,3 +499,37 @@ func TestClientTransportError(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+// TestResponseDest: where a response goes (RFC 3261 §18.2.2, RFC 3581 §4).
+// Conn is always kept, so an open connection is used first; the address is
+// the fallback when it is gone.
+func TestResponseDest(t *testing.T) {
+	src := netip.MustParseAddrPort("192.0.2.7:40123")
+	tests := []struct {
+		name  string
+		proto transport.Proto
+		via   string
+		want  string
+	}{
+		{"UDP with rport: source port", transport.UDP, "SIP/2.0/UDP h:5070;rport;branch=z9hG4bK1", "192.0.2.7:40123"},
+		{"UDP: sent-by port", transport.UDP, "SIP/2.0/UDP h:5070;branch=z9hG4bK1", "192.0.2.7:5070"},
+		{"UDP: default port", transport.UDP, "SIP/2.0/UDP h;branch=z9hG4bK1", "192.0.2.7:5060"},
+		{"TCP: received IP, sent-by port", transport.TCP, "SIP/2.0/TCP h:5070;rport;branch=z9hG4bK1", "192.0.2.7:5070"},
+		{"TCP: default port", transport.TCP, "SIP/2.0/TCP h;branch=z9hG4bK1", "192.0.2.7:5060"},
+		{"TLS: default port 5061", transport.TLS, "SIP/2.0/TLS h;branch=z9hG4bK1", "192.0.2.7:5061"},
+		{"WS: the connection's address", transport.WS, "SIP/2.0/WS h.invalid;branch=z9hG4bK1", "192.0.2.7:40123"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := &sip.Message{}
+			msg := strings.Replace(request("OPTIONS", "z9hG4bK1"), "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1;rport", "Via: "+tt.via, 1)
+			if err := sip.Parse([]byte(msg), req); err != nil {
+				t.Fatal(err)
+			}
+			d := responseDest(req, Source{Addr: src, Proto: tt.proto, Conn: 9})
+			if d.Addr.String() != tt.want || d.Conn != 9 || d.Proto != tt.proto {
+				t.Errorf("responseDest = %+v, want %s on conn 9", d, tt.want)
+			}
+		})
+	}
+}

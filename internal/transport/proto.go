@@ -42,6 +42,15 @@ func (p Proto) Reliable() bool { return p.valid() && p != UDP }
 // Secure reports whether p runs over TLS.
 func (p Proto) Secure() bool { return p == TLS || p == WSS }
 
+// DefaultPort is the SIP port of p when a URI or Via names none (RFC 3261
+// §18.2.2, §19.1.2): 5061 over TLS, 5060 otherwise.
+func (p Proto) DefaultPort() int {
+	if p.Secure() {
+		return 5061
+	}
+	return 5060
+}
+
 // websocket reports whether p is WS or WSS.
 func (p Proto) websocket() bool { return p == WS || p == WSS }
 
