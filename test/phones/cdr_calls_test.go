@@ -275,7 +275,8 @@ func (ph *cdrPhase) cancel(label string) ([]cdrWant, error) {
 }
 
 // noAnswer: bob rings and nobody answers; Timer C (timers.timer_c, 3 s)
-// expires, Parley cancels the branch and the caller gets 408 or 487.
+// expires, Parley cancels the branch and the caller gets 408 (bob's 487
+// answers Parley's CANCEL: nobody answered, as Kamailio's fr_inv_timer says).
 func (ph *cdrPhase) noAnswer(label string) ([]cdrWant, error) {
 	a, b := ph.alice, ph.bob
 	if _, err := b.cmd("answermode", "manual"); err != nil {
@@ -307,8 +308,8 @@ func (ph *cdrPhase) noAnswer(label string) ([]cdrWant, error) {
 		return nil, err
 	}
 	code := final.code()
-	if code != 408 && code != 487 {
-		return nil, failf("after Timer C alice got %q, want 408 or 487: %s", final.start, a.traceSummary(ph.srv.parley, ta))
+	if code != 408 {
+		return nil, failf("after Timer C alice got %q, want 408: %s", final.start, a.traceSummary(ph.srv.parley, ta))
 	}
 	if rang < ph.timerC-500*time.Millisecond || rang > ph.timerC+3*time.Second {
 		return nil, failf("the call rang %.1f s before it ended, want about timer_c = %v", rang.Seconds(), ph.timerC)
@@ -320,16 +321,7 @@ func (ph *cdrPhase) noAnswer(label string) ([]cdrWant, error) {
 		return nil, err
 	}
 	return []cdrWant{{label: label, callID: id, caller: aor("alice"), callee: aor("bob"), disp: acc.NoAnswer,
-		codes: []int{code}, missed: true, ring: true, from: tDial, to: time.Now(),
-		bugIf: func(r acc.Record) string {
-			if r.Disposition == acc.Failed && r.Code == 487 && !r.Missed {
-				return fmt.Sprintf("Timer C expiry (timer_c %v) after a 180 is recorded as disposition %q code %d missed=%v, "+
-					"want no_answer and missed=true (issue: \"no answer (408, 480 or timer expiry)\"): forker.onTimerC CANCELs the ringing branch, "+
-					"the callee's 487 becomes the best response and Calls.failed classifies it with DispositionOf(487, cancelled=false) = failed; "+
-					"the caller got %d", ph.timerC, r.Disposition, r.Code, r.Missed, code)
-			}
-			return ""
-		}}}, nil
+		codes: []int{408}, missed: true, ring: true, from: tDial, to: time.Now()}}, nil
 }
 
 // notFound: a user nobody registered or created: 404, failed, not missed.
