@@ -1,6 +1,7 @@
 package test
 
 import (
+	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -366,4 +367,54 @@ func TestOptionsSupported(t *testing.T) {
 			c.expect(t, `^SIP/2.0 200 [\s\S]*`+tt.want)
 		})
 	}
+}
+
+// TestSlowTCPCallerDoesNotStallUDP: a caller on TCP sends an INVITE and
+// never reads. The callee, on UDP, answers with a stream of large 180s,
+// which Parley relays to the caller from the goroutine that reads its UDP
+// socket (client transaction → proxy → server transaction). Once the
+// caller's connection is full those relays cannot be written, yet a third
+// client's OPTIONS over UDP is still answered within 200 ms.
+func TestSlowTCPCallerDoesNotStallUDP(t *testing.T) {
+	s := proxyServer(t, nil)
+	bob := newPhone(t, s, "udp", uniq("bob"))
+	bob.fast = true
+	bob.register(t, "")
+	nc, err := net.DialTimeout("tcp", s.addr(t, "tcp").String(), replyTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.(*net.TCPConn).SetReadBuffer(4096) // and never read
+	local := nc.LocalAddr().String()
+	nc.Write([]byte(buildMsg("INVITE "+bob.aor()+" SIP/2.0", []string{
+		"Via: SIP/2.0/TCP " + local + ";branch=z9hG4bK" + randHex(8) + ";rport", "Max-Forwards: 70",
+		"From: <sip:alice@example.test>;tag=" + randHex(4), "To: <" + bob.aor() + ">",
+		"Call-ID: " + randHex(10) + "@e2e.invalid", "CSeq: 1 INVITE",
+		"Contact: <sip:alice@" + local + ";transport=tcp>",
+	}, "", "")))
+	in := bob.request(t, "INVITE")
+
+	before := s.stats().Transport
+	body := strings.Repeat("a=x-pad:"+strings.Repeat("x", 90)+"\r\n", 600) // 60 KB
+	// 150 of them, 9 MB: more than the socket buffers of both ends hold.
+	for i := range 150 {
+		bob.reply(t, in, 180, "Ringing", msgOpts{hdrs: []string{"X-Seq: " + strconv.Itoa(i)}, ctype: "application/sdp", body: body})
+		time.Sleep(time.Millisecond)
+	}
+	c := dial(t, s, "udp")
+	start := time.Now()
+	c.send(base("OPTIONS", "sip:$TARGET", "OPTIONS", ""))
+	c.expect(t, `^SIP/2.0 200 `)
+	if d := time.Since(start); d > 200*time.Millisecond {
+		t.Errorf("OPTIONS over UDP answered after %v while relays to a stuck TCP caller were pending, want < 200ms", d)
+	}
+	after := s.stats().Transport
+	relayed, written := after.UDP.MessagesIn-before.UDP.MessagesIn, after.TCP.MessagesOut-before.TCP.MessagesOut
+	t.Logf("180s received over UDP %d, messages written to the caller %d", relayed, written)
+	if relayed < 100 || written >= relayed-1 {
+		t.Errorf("the caller's connection never filled (%d 180s in, %d written): the test did not stall it", relayed, written)
+	}
+	bob.reply(t, in, 486, "Busy Here", msgOpts{}) // ends the INVITE, so that the server can drain
+	bob.request(t, "ACK")
 }
