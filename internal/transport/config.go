@@ -34,7 +34,8 @@ type Config struct {
 	// connection's own writer goroutine, never in Send.
 	WriteTimeout time.Duration
 	// SendQueueLen is how many messages may wait to be written on one
-	// connection (default 256). Send on a connection whose queue is full
+	// connection (default 64; the queue costs 32 bytes a slot, allocated
+	// when the connection opens). Send on a connection whose queue is full
 	// fails with ErrQueueFull, and the message is counted in
 	// ProtoStats.SendQueueFull.
 	SendQueueLen int
@@ -66,8 +67,9 @@ type Config struct {
 
 	// OnSendError, if set, is called once for every message Send queued on a
 	// stream but could not write: the dial failed or timed out, a write
-	// failed or timed out, or the connection closed first. dst is as given
-	// to Send and data is a copy the callee may keep. It runs on the
+	// failed or timed out, or the connection closed first. dst names the
+	// connection (transport, remote address, ID) and data is a copy of the
+	// message that the callee may keep and modify. It runs on the
 	// connection's writer goroutine (or one of the Layer's), never inside
 	// Send and with no lock of the Layer held; it must not block for long.
 	// This is how a transaction learns of a transport error (RFC 3261 §17.1.4).
@@ -95,7 +97,7 @@ const (
 	DefaultHandshakeTimeout = 5 * time.Second
 	DefaultDialTimeout      = 5 * time.Second
 	DefaultWriteTimeout     = 10 * time.Second
-	DefaultSendQueueLen     = 256
+	DefaultSendQueueLen     = 64
 	DefaultCertPollInterval = 2 * time.Second
 	DefaultWSPingInterval   = 30 * time.Second
 )

@@ -328,7 +328,7 @@ func TestSendDialFails(t *testing.T) {
 	default:
 		select {
 		case f := <-failed:
-			if f.dst != dst || f.data != "x" || !errors.Is(f.err, syscall.ECONNREFUSED) {
+			if f.dst.Proto != TCP || f.dst.Addr != addr || f.dst.Conn != id || f.data != "x" || !errors.Is(f.err, syscall.ECONNREFUSED) {
 				t.Errorf("OnSendError(%+v, %q, %v)", f.dst, f.data, f.err)
 			}
 		case <-time.After(testTimeout):

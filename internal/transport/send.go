@@ -40,7 +40,7 @@ type Dest struct {
 func (l *Layer) Send(dst Dest, data []byte) (ConnID, error) {
 	if dst.Conn != 0 {
 		if c := l.connByID(dst.Conn); c != nil {
-			return c.id, l.enqueue(c, dst, data)
+			return c.id, l.enqueue(c, data)
 		}
 		if dst.Proto == 0 {
 			return 0, ErrNoConnection
@@ -54,13 +54,13 @@ func (l *Layer) Send(dst Dest, data []byte) (ConnID, error) {
 		if err != nil {
 			return 0, err
 		}
-		return c.id, l.enqueue(c, dst, data)
+		return c.id, l.enqueue(c, data)
 	case WS, WSS:
 		c := l.connByAddr(connKey{dst.Proto, unmap(dst.Addr)})
 		if c == nil {
 			return 0, ErrNoConnection
 		}
-		return c.id, l.enqueue(c, dst, data)
+		return c.id, l.enqueue(c, data)
 	}
 	return 0, fmt.Errorf("transport: send: invalid protocol %v", dst.Proto)
 }

@@ -12,10 +12,10 @@ import (
 // not completed yet. The message is dropped and counted.
 var ErrQueueFull = errors.New("transport: send queue of the connection is full")
 
-// outMsg is one message waiting for a connection's writer goroutine.
+// outMsg is one message waiting for a connection's writer goroutine. It is
+// kept small: a connection's queue is allocated whole when it opens.
 type outMsg struct {
 	data      []byte // a private copy
-	dst       Dest   // as given to Send, for Config.OnSendError
 	keepalive bool   // a CRLF pong: not tapped, counted or reported
 }
 
@@ -23,7 +23,7 @@ type outMsg struct {
 // queue drops the message (ErrQueueFull). A failure after that (dial, write,
 // connection closed first) goes to Config.OnSendError, never to the caller,
 // so that the caller's locks are never held when it is reported.
-func (l *Layer) enqueue(c *conn, dst Dest, data []byte) error {
+func (l *Layer) enqueue(c *conn, data []byte) error {
 	if c.closed.Load() {
 		return fmt.Errorf("transport: send on %v conn %d: %w", c.proto, c.id, c.failure())
 	}
@@ -31,7 +31,7 @@ func (l *Layer) enqueue(c *conn, dst Dest, data []byte) error {
 		return l.queueFull(c)
 	}
 	select {
-	case c.sendq <- outMsg{data: append([]byte(nil), data...), dst: dst}:
+	case c.sendq <- outMsg{data: append([]byte(nil), data...)}:
 	default:
 		return l.queueFull(c)
 	}
@@ -141,7 +141,8 @@ func (l *Layer) sendFailed(c *conn, m outMsg, err error) {
 	}
 	l.stats.of(c.proto).sendErrors.Add(1)
 	if l.cfg.OnSendError != nil {
-		l.cfg.OnSendError(m.dst, m.data, fmt.Errorf("transport: send on %v conn %d: %w", c.proto, c.id, err))
+		dst := Dest{Proto: c.proto, Addr: c.remote, Conn: c.id}
+		l.cfg.OnSendError(dst, m.data, fmt.Errorf("transport: send on %v conn %d: %w", c.proto, c.id, err))
 	}
 }
 
