@@ -7,10 +7,13 @@
 //   - Route processing (§16.4): a Request-URI that is one of our Record-Route
 //     URIs means the previous hop was a strict router, and the last Route
 //     becomes the Request-URI; Route values naming Parley are removed;
-//   - target choice (§16.5): the next Route, else the location service for a
-//     user of our domains (404 when nobody is registered, or 480 for a known
-//     user with proxy.unregistered_480), else a foreign domain by RFC 3263 or
-//     the outbound proxy, refused with 403 when neither end is ours (no open relay);
+//   - target choice (§16.5): the next Route, else a static route (by the
+//     Request-URI user, or the number of a tel: URI), else the location
+//     service for a user of our domains (404 when nobody is registered, or
+//     480 for a known user with proxy.unregistered_480), else a foreign domain
+//     by RFC 3263 or the outbound proxy, refused with 403 when neither end is
+//     ours (no open relay); in redirect mode (proxy.redirect, a route's
+//     redirect, proxy.redirect_domains) the same targets are answered with 302;
 //   - forking (§16.6): one client transaction per target, Record-Route (two
 //     entries when the call changes transport), Path (RFC 3327) as Route,
 //     parallel within a q-value, serial across q-values from highest; a next
@@ -20,7 +23,10 @@
 //   - responses (§16.7): 1xx other than 100 and every 2xx are forwarded at
 //     once; the best final response is chosen when all branches end (6xx ends
 //     the search at once, 503 becomes 500, 401/407 challenges are combined);
-//     a 2xx cancels the other INVITE branches; Timer C (§16.8) ends a silent branch;
+//     a 2xx cancels the other INVITE branches; Timer C (§16.8) cancels a
+//     ringing branch (the caller then gets 408, the call is not answered) or
+//     ends one with no provisional as a 408; a 2xx on a branch given up is
+//     ACKed and hung up by Parley, never relayed after the final response;
 //   - CANCEL (§16.10): the server core answers 200 and cancels the request's
 //     context; the proxy cancels every pending branch and forwards the 487.
 //
@@ -28,5 +34,19 @@
 // Record-Route URIs carries the flows of both ends (parameters pf and pt:
 // transport, address, port and connection), so that a request inside the dialog
 // reaches a phone behind NAT or on a TCP, TLS or WebSocket connection over the
-// flow it opened, whichever side sends it.
+// flow it opened, whichever side sends it. The flows are signed (parameter
+// ps: HMAC-SHA256 over the Call-ID and both flows, keyed with a secret kept in
+// the database, see token.go), as RFC 5626 §5.2 flow tokens are. Requests
+// inside a dialog are never challenged, so one is relayed along its route set
+// only when its top Route (or, after a strict router, its Request-URI) is a
+// Record-Route of ours whose signature checks; otherwise it is routed as a
+// request outside a dialog would be, except that its From is not believed: a
+// user of our domains by location, anything else only from a trusted network,
+// a foreign Route 403, any other target 404 "Not Here", an ACK dropped.
+//
+// Static routes with stateless: true forward without transaction state
+// (§16.11): the branch is derived from the caller's, so the CANCEL (through
+// StatelessCancel) and the ACK for a non-2xx follow the INVITE to the gateway,
+// and responses go back by our Via (over the caller's connection, named by a
+// signed flow in that Via, for TCP, TLS and WebSocket callers).
 package proxy
