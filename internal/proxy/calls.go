@@ -174,6 +174,21 @@ func (cs *Calls) failed(c *call, code int, reason string) {
 	cs.rec.Record(r)
 }
 
+// forget drops an INVITE that a stateless route forwarded (§16.11): with no
+// transaction Parley never learns how the call ends, so it writes no record
+// (and keeps nothing, also for each retransmission).
+func (cs *Calls) forget(c *call) {
+	if c == nil {
+		return
+	}
+	cs.mu.Lock()
+	if c.state == Early {
+		c.state = Terminated
+		delete(cs.early, key([]byte(c.rec.CallID), []byte(c.fromTag), nil))
+	}
+	cs.mu.Unlock()
+}
+
 // cancel notes that the caller cancelled the INVITE (§16.10).
 func (cs *Calls) cancel(c *call) {
 	if c == nil {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"log/slog"
 	"strings"
@@ -78,6 +79,8 @@ func (p *Proxy) ServeSIP(ctx context.Context, tx sipserver.ServerTx, req *sip.Me
 	if err != nil {
 		if se, ok := err.(*sipserver.StatusError); ok {
 			p.calls.failed(c, se.Code, se.Reason)
+		} else if errors.Is(err, sipserver.ErrNoResponse) {
+			p.calls.forget(c) // forwarded statelessly: Parley never learns how it ends
 		}
 		return err
 	}

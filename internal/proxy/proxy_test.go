@@ -6,10 +6,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/parley-sip/parley/internal/acc"
 	"github.com/parley-sip/parley/internal/sip"
 	"github.com/parley-sip/parley/internal/sipserver"
+	"github.com/parley-sip/parley/internal/transaction"
 	"github.com/parley-sip/parley/internal/transport"
 )
 
@@ -377,4 +380,36 @@ func TestLateBranches(t *testing.T) {
 	if n := len(l.m); n > maxLateBranches {
 		t.Errorf("%d branches kept, more than %d", n, maxLateBranches)
 	}
+}
+
+type recorded struct {
+	mu  sync.Mutex
+	got []acc.Record
+}
+
+func (r *recorded) Record(x acc.Record) {
+	r.mu.Lock()
+	r.got = append(r.got, x)
+	r.mu.Unlock()
+}
+
+// TestCallsForget: an INVITE a stateless route forwarded is dropped from the
+// calls in progress without a record (Parley never learns how it ends), so
+// retransmissions and such calls do not pile up.
+func TestCallsForget(t *testing.T) {
+	rec := &recorded{}
+	cs := NewCalls(rec)
+	c := cs.start(request(t, "sip:9001@example.test"), transaction.Source{}, false)
+	if n := len(cs.List()); n != 1 {
+		t.Fatalf("%d calls in progress after start, want 1", n)
+	}
+	cs.forget(c)
+	if n := len(cs.List()); n != 0 {
+		t.Errorf("%d calls in progress after forget, want 0", n)
+	}
+	cs.failed(c, 500, "")
+	if len(rec.got) != 0 {
+		t.Errorf("a forgotten call wrote %d records", len(rec.got))
+	}
+	cs.forget(nil) // a call without tracking
 }
