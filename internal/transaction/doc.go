@@ -11,7 +11,9 @@
 // responses to client transactions (§17.1.3) and requests to server transactions
 // (§17.2.3, and §9.2 for CANCEL), and hands everything else to the Core.
 //
-// Timers come from Timers (T1, T2, T4), passed in; nothing is package-level.
+// Timers come from Timers (T1, T2, T4, and Timer D), passed in; nothing is
+// package-level. The branches Parley writes are signed (SignBranch, OwnBranch)
+// so that a response matching no transaction can be told to be ours.
 //
 // # Memory
 //
