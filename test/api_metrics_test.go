@@ -35,12 +35,33 @@ func scrapeMetrics(t *testing.T, e *apiEnv) map[string]float64 {
 // wantSamples fails for each sample that is absent or below its minimum.
 func wantSamples(t *testing.T, got map[string]float64, min map[string]float64) {
 	t.Helper()
+	for _, k := range short(got, min) {
+		t.Errorf("%s = %v (present %v), want >= %v", k, got[k], hasKey(got, k), min[k])
+	}
+}
+
+// wantMetrics scrapes until every sample in min is reached (a message is
+// counted just after it is written, so a peer may see it before /metrics
+// does), then checks once more with wantSamples.
+func wantMetrics(t *testing.T, e *apiEnv, min map[string]float64) map[string]float64 {
+	t.Helper()
+	var got map[string]float64
+	waitFor(replyTimeout, func() bool { got = scrapeMetrics(t, e); return len(short(got, min)) == 0 })
+	wantSamples(t, got, min)
+	return got
+}
+
+func hasKey(m map[string]float64, k string) bool { _, ok := m[k]; return ok }
+
+// short lists the samples of min that got lacks or has below their minimum.
+func short(got, min map[string]float64) []string {
+	var out []string
 	for k, lo := range min {
-		v, ok := got[k]
-		if !ok || v < lo {
-			t.Errorf("%s = %v (present %v), want >= %v", k, v, ok, lo)
+		if v, ok := got[k]; !ok || v < lo {
+			out = append(out, k)
 		}
 	}
+	return out
 }
 
 // TestAPIMetrics: after a registration with a challenge, a wrong password,
@@ -66,8 +87,7 @@ func TestAPIMetrics(t *testing.T) {
 	tcp.send(optionsTo("sip:example.test"))
 	final(t, tcp)
 
-	m := scrapeMetrics(t, e)
-	wantSamples(t, m, map[string]float64{
+	m := wantMetrics(t, e, map[string]float64{
 		`parley_sip_requests_total{method="REGISTER"}`:                                   4,
 		`parley_sip_requests_total{method="INVITE"}`:                                     1,
 		`parley_sip_requests_total{method="OPTIONS"}`:                                    2,
@@ -130,7 +150,7 @@ func TestAPIMetricsCalls(t *testing.T) {
 	e := startAPI(t, serverOpts{})
 	alice, bob := newAPIUA(t, e.server, "alice"), newAPIUA(t, e.server, "bob")
 	call := startCall(t, alice, bob)
-	wantSamples(t, scrapeMetrics(t, e), map[string]float64{
+	wantMetrics(t, e, map[string]float64{
 		`parley_calls_active{state="confirmed"}`:                           1,
 		`parley_sip_requests_total{method="ACK"}`:                          1,
 		`parley_sip_responses_total{code="180",method="INVITE"}`:           1,

@@ -69,8 +69,8 @@ func (ll *limitListener) Accept() (net.Conn, error) {
 		if ll.lim.acquire(ip) {
 			return &countedConn{Conn: nc, lim: ll.lim, ip: ip}, nil
 		}
+		ll.onRefuse(ip) // counted before the close, so a peer that sees the close sees the count
 		nc.Close()
-		ll.onRefuse(ip)
 	}
 }
 
