@@ -109,7 +109,8 @@ func freeUDP(t *testing.T) string {
 // TestMediaRelayCall: with a real rtpengine, the phone gets the browser's
 // offer as RTP/AVP on rtpengine's port (Content-Length right), the browser
 // gets the phone's answer as WebRTC, and the BYE deletes the rtpengine call.
-// A rejected call is deleted too; a call that does not cross is untouched.
+// A rejected call is deleted too, and so is a call Parley hangs up itself; a
+// call that does not cross is untouched.
 func TestMediaRelayCall(t *testing.T) {
 	d := rtpenginetest.Start(t)
 	ng, err := rtpengine.New(d.Addr, rtpengine.Options{Timeout: 300 * time.Millisecond})
@@ -158,6 +159,30 @@ func TestMediaRelayCall(t *testing.T) {
 		}
 		call.ackFinal(t, res)
 		gone(t, ng, call.callID, "after the 486")
+	})
+	t.Run("ended-by-parley", func(t *testing.T) {
+		// calls.max_duration hangs up (as `parley calls end` and a shutdown
+		// do): both ends get Parley's BYE, and rtpengine is told to delete.
+		s := proxyServer(t, func(c *config.Config) {
+			c.Media.RTPEngine = d.Addr
+			c.Calls.MaxDuration = config.Duration(time.Second)
+		})
+		alice, bob := pair(t, s, "udp", "udp")
+		call := alice.call(bob.aor())
+		call.send(t, "INVITE", webrtcSDP())
+		in := bob.request(t, "INVITE")
+		bob.reply(t, in, 200, "OK", phoneAnswer())
+		call.confirm(alice.response(t, 200, "INVITE"))
+		call.ack(t)
+		bob.request(t, "ACK")
+		if !known(t, ng, call.callID) {
+			t.Fatal("rtpengine does not know the answered call")
+		}
+		for _, p := range []*phone{alice, bob} {
+			bye := p.waitUpTo(t, 3*time.Second, p.user+": Parley's BYE", isRequest("BYE"))
+			p.reply(t, bye, 200, "OK", msgOpts{})
+		}
+		gone(t, ng, call.callID, "after Parley hung up")
 	})
 	t.Run("plain-call-untouched", func(t *testing.T) {
 		call := alice.call(bob.aor())

@@ -3,7 +3,6 @@ package proxy
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -35,12 +34,18 @@ type call struct {
 	toTag   string
 	caller  flow // where the INVITE came from
 	callee  flow // the branch that answered
-	// What Parley needs to end the call itself with a BYE to each end.
+	// What Parley needs to end the call itself with a BYE to each end
+	// (§12.2.1.1): each end's remote target (its Contact) and the route set
+	// between Parley and it, the From and To of the INVITE, and the highest
+	// CSeq each end has used.
 	callerContact, calleeContact string
-	fromHdr, toHdr               string // From and To values of the INVITE, without tags added later
+	callerRoute                  []string // Record-Route values of the INVITE, in order: the proxies between the caller and Parley
+	calleeRoute                  []string // Record-Route values of the 2xx above ours, reversed: the proxies between Parley and the callee
+	fromHdr, toHdr               string   // From and To values of the INVITE, without tags added later
 	callerCSeq, calleeCSeq       uint32
 	local                        bool // the callee is a user of our domains
 	cancelled                    bool
+	relayed                      bool // its media goes through rtpengine (media.go): delete it when Parley ends the call
 	timer                        *time.Timer
 }
 
@@ -81,7 +86,10 @@ func (cs *Calls) start(req *sip.Message, src transaction.Source, local bool) *ca
 	}
 	c := &call{id: newID(), state: Early, fromTag: string(req.FromTag), caller: flow{src.Proto, src.Addr, src.Conn},
 		fromHdr: string(req.Get(sip.HdrFrom)), toHdr: string(req.Get(sip.HdrTo)), callerCSeq: req.CSeq, local: local}
-	c.callerContact = firstContact(req)
+	c.callerContact, c.callerRoute = firstContact(req), recordRouteValues(req)
+	if c.callerContact == "" {
+		c.callerContact = string(req.From.URI) // no Contact: the best remote target there is
+	}
 	c.rec = acc.Record{ID: c.id, CallID: string(req.CallID), FromURI: string(req.From.URI),
 		FromName: strings.Trim(string(req.From.Display), `"`), ToURI: string(req.To.URI),
 		RequestURI: string(req.RequestURI()), Caller: aorOf(req.From.URI), Callee: aorOf(req.RequestURI()),
@@ -130,8 +138,9 @@ func (cs *Calls) ringing(c *call) {
 }
 
 // answered confirms the dialog of the first 2xx (§12.1); later 2xx of a
-// forked INVITE are other dialogs Parley does not track.
-func (cs *Calls) answered(c *call, res *sip.Message, callee transport.Dest) {
+// forked INVITE are other dialogs Parley does not track. calleeRoute is the
+// route set from Parley to the callee (Proxy.calleeRoutes).
+func (cs *Calls) answered(c *call, res *sip.Message, callee transport.Dest, calleeRoute []string) {
 	if c == nil {
 		return
 	}
@@ -143,11 +152,14 @@ func (cs *Calls) answered(c *call, res *sip.Message, callee transport.Dest) {
 	c.state, c.toTag = Confirmed, string(res.ToTag)
 	c.rec.AnswerAt, c.rec.Code, c.rec.Reason = cs.now(), res.StatusCode(), string(res.Reason())
 	c.callee = flow{callee.Proto, callee.Addr, callee.Conn}
-	c.calleeContact = firstContact(res)
+	c.calleeContact, c.calleeRoute = firstContact(res), calleeRoute
+	if c.calleeContact == "" {
+		c.calleeContact = string(res.To.URI)
+	}
 	delete(cs.early, key([]byte(c.rec.CallID), []byte(c.fromTag), nil))
 	cs.dlgs[key([]byte(c.rec.CallID), []byte(c.fromTag), []byte(c.toTag))] = c
 	if cs.maxDuration > 0 {
-		c.timer = time.AfterFunc(cs.maxDuration, func() { cs.end(c, acc.ByTimeout, "Call duration limit") })
+		c.timer = time.AfterFunc(cs.maxDuration, func() { cs.end(c, acc.ByTimeout, "Call duration limit", nil) })
 	}
 }
 
@@ -236,68 +248,44 @@ func (cs *Calls) inDialog(req *sip.Message, src transaction.Source) {
 // finish terminates a confirmed dialog and writes its record.
 func (cs *Calls) finish(c *call, by acc.HangupBy) bool {
 	cs.mu.Lock()
+	r, ok := cs.terminateLocked(c)
+	cs.mu.Unlock()
+	if ok {
+		cs.write(r, by)
+	}
+	return ok
+}
+
+// terminateLocked ends a confirmed dialog and returns its record so far; ok
+// is false when it was not confirmed (already ended, or never answered).
+// cs.mu must be held.
+func (cs *Calls) terminateLocked(c *call) (r acc.Record, ok bool) {
 	if c.state != Confirmed {
-		cs.mu.Unlock()
-		return false
+		return r, false
 	}
 	c.state = Terminated
 	if c.timer != nil {
 		c.timer.Stop()
 	}
 	delete(cs.dlgs, key([]byte(c.rec.CallID), []byte(c.fromTag), []byte(c.toTag)))
-	r := c.rec
-	cs.mu.Unlock()
+	return c.rec, true
+}
+
+// write completes the record of an answered call that ended now and hands it on.
+func (cs *Calls) write(r acc.Record, by acc.HangupBy) {
 	r.EndAt, r.HangupBy, r.Disposition = cs.now(), by, acc.Answered
 	r.Duration = r.EndAt.Sub(r.AnswerAt).Seconds()
 	cs.rec.Record(r)
-	return true
 }
 
-// end makes Parley hang up a confirmed call: a BYE to each end (RFC 3326
-// Reason says why), then the record with hangup_by set.
-func (cs *Calls) end(c *call, by acc.HangupBy, why string) bool {
-	cs.mu.Lock()
-	if c.state != Confirmed {
-		cs.mu.Unlock()
-		return false
-	}
-	toCaller := cs.bye(c.callerContact, c.toHdr, c.toTag, c.fromHdr, c.rec.CallID, c.calleeCSeq+1, why)
-	toCallee := cs.bye(c.calleeContact, c.fromHdr, "", c.toHdr+";tag="+c.toTag, c.rec.CallID, c.callerCSeq+1, why)
-	caller, callee := c.caller, c.callee
-	cs.mu.Unlock()
-	cs.send(caller, toCaller)
-	cs.send(callee, toCallee)
-	return cs.finish(c, by)
-}
-
-// bye builds a BYE from one end's point of view. fromTag is added to from when not empty.
-func (cs *Calls) bye(ruri, from, fromTag, to, callID string, cseq uint32, why string) []byte {
-	if fromTag != "" {
-		from += ";tag=" + fromTag
-	}
-	return fmt.Appendf(nil, "BYE %s SIP/2.0\r\nVia: %%VIA%%\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\n"+
-		"Call-ID: %s\r\nCSeq: %d BYE\r\nReason: SIP;cause=200;text=\"%s\"\r\nContent-Length: 0\r\n\r\n",
-		ruri, from, to, callID, cseq, why)
-}
-
-// send starts a client transaction for a BYE of Parley's own over the flow.
-func (cs *Calls) send(f flow, msg []byte) {
-	cs.mu.Lock()
-	p := cs.p
-	cs.mu.Unlock()
-	d, ok := f.dest(p.tl)
-	if !ok {
+// mediaRelayed notes that an answered call's media goes through rtpengine.
+func (cs *Calls) mediaRelayed(c *call) {
+	if c == nil {
 		return
 	}
-	i, err := p.ifaceFor(d.Proto, d.Addr.Addr())
-	if err != nil {
-		return
-	}
-	d.Local = i.local
-	msg = []byte(strings.Replace(string(msg), "%VIA%", string(i.via(p.txl.SignBranch(nil, transaction.NewBranch()))), 1))
-	if _, err := p.txl.Request(d, msg, func(*transaction.ClientTx, *sip.Message) {}); err != nil {
-		p.log.Debug("BYE not sent", "err", err)
-	}
+	cs.mu.Lock()
+	c.relayed = true
+	cs.mu.Unlock()
 }
 
 // Dialog is an active call as listed by the management API and `parley calls`.
@@ -310,6 +298,11 @@ type Dialog struct {
 	InviteAt time.Time   `json:"invite_at"`
 	AnswerAt time.Time   `json:"answer_at,omitzero"`
 	Route    []string    `json:"ends"` // the flows of both ends
+	// CallerRoute and CalleeRoute are the dialog's route sets on each side
+	// of Parley (§12.1): the proxies between the caller and Parley, and
+	// between Parley and the callee, in the order a request to that end takes.
+	CallerRoute []string `json:"caller_route,omitempty"`
+	CalleeRoute []string `json:"callee_route,omitempty"`
 }
 
 // List returns the calls in progress, early and confirmed, oldest first.
@@ -324,28 +317,11 @@ func (cs *Calls) List() []Dialog {
 		for _, c := range m {
 			out = append(out, Dialog{ID: c.id, CallID: c.rec.CallID, State: c.state, Caller: c.rec.Caller,
 				Callee: c.rec.Callee, InviteAt: c.rec.InviteAt, AnswerAt: c.rec.AnswerAt,
-				Route: []string{c.caller.encode(), c.callee.encode()}})
+				Route: []string{c.caller.encode(), c.callee.encode()}, CallerRoute: c.callerRoute, CalleeRoute: c.calleeRoute})
 		}
 	}
 	slices.SortFunc(out, func(a, b Dialog) int { return a.InviteAt.Compare(b.InviteAt) })
 	return out
-}
-
-// End hangs up a confirmed call by its ID (BYE to both ends); it reports
-// whether the call was found and confirmed.
-func (cs *Calls) End(id string) bool {
-	if cs == nil {
-		return false
-	}
-	cs.mu.Lock()
-	var target *call
-	for _, c := range cs.dlgs {
-		if c.id == id {
-			target = c
-		}
-	}
-	cs.mu.Unlock()
-	return target != nil && cs.end(target, acc.BySystem, "Ended by operator")
 }
 
 func firstContact(m *sip.Message) string {
@@ -356,4 +332,14 @@ func firstContact(m *sip.Message) string {
 		}
 	}
 	return ""
+}
+
+// recordRouteValues returns the Record-Route values of m, in order.
+func recordRouteValues(m *sip.Message) []string {
+	var out []string
+	it := m.Values(sip.HdrRecordRoute)
+	for v, ok := it.Next(); ok; v, ok = it.Next() {
+		out = append(out, string(v))
+	}
+	return out
 }

@@ -44,6 +44,13 @@
 // user of our domains by location, anything else only from a trusted network,
 // a foreign Route 403, any other target 404 "Not Here", an ACK dropped.
 //
+// Answered INVITEs are tracked as dialogs (calls.go) with both ends' flows,
+// remote targets and route sets. When Parley ends a call itself
+// (calls.max_duration, `parley calls end`, a graceful shutdown) it sends
+// each end the BYE the other end would send, along that end's route set and
+// over its flow (§12.2.1.1, hangup.go), with a signed Via branch, and has
+// rtpengine delete the call if it relayed its media.
+//
 // Static routes with stateless: true forward without transaction state
 // (§16.11): the branch is derived from the caller's, so the CANCEL (through
 // StatelessCancel) and the ACK for a non-2xx follow the INVITE to the gateway,

@@ -33,7 +33,8 @@ import (
 //     rtpengine's SDP;
 //   - an initial INVITE that ends without a 2xx from a relayed branch (busy,
 //     declined, CANCEL, another branch answered) → delete; a BYE of a relayed
-//     call → delete.
+//     call → delete; a call Parley hangs up itself (calls.max_duration,
+//     parley calls end, a graceful shutdown; hangup.go) → delete.
 //
 // Calls that do not cross (browser to browser, phone to phone) never reach
 // rtpengine. When a call needs the relay and none is configured, the
@@ -43,10 +44,10 @@ import (
 // unable to process the request); when rtpengine refuses the SDP, 488.
 //
 // Limits: an INVITE without SDP (the offer in the 2xx, answered in the ACK)
-// is passed unchanged; a BYE Parley sends itself (calls.max_duration, parley
-// calls end) does not delete the rtpengine call, which rtpengine's own
-// --timeout then ends; the list of relayed calls is per Proxy, so after a
-// reload the BYE of an older relayed call is not sent to rtpengine either.
+// is passed unchanged; the list of relayed calls is per Proxy, so after a
+// reload the BYE a phone sends for an older relayed call does not delete it
+// (rtpengine's own --timeout then ends it); a BYE Parley sends itself does,
+// since the call keeps its own mark.
 
 // mediaRetryAfter is the Retry-After, in seconds, of the 503 sent when
 // rtpengine does not answer.
@@ -286,6 +287,7 @@ func (f *forker) mediaDone(method sip.Method, callID string) {
 		switch {
 		case leg.answered.Load():
 			r.remember(leg.callID)
+			f.p.calls.mediaRelayed(f.call) // for a BYE of Parley's own (hangup.go), also after a reload
 		case leg.initial:
 			r.delete(rtpengine.Request{CallID: leg.callID, FromTag: leg.fromTag})
 		}

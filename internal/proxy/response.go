@@ -32,7 +32,9 @@ func (f *forker) onResponse(b *branch, ct *transaction.ClientTx, res *sip.Messag
 	case code < 200:
 		f.onProvisional(b, res)
 	case code < 300:
-		f.p.calls.answered(f.call, res, b.dest)
+		if f.call != nil {
+			f.p.calls.answered(f.call, res, b.dest, f.p.calleeRoutes(res)) // the route set for Parley's own BYE
+		}
 		f.forward(res) // §16.7 step 5: every 2xx goes upstream at once
 		f.answered, f.finalSent = true, true
 		f.endLocked(b, 0, nil)
