@@ -69,16 +69,16 @@ func New(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (*App, erro
 	a.id = sipserver.NewIdentity(nil, hostOnly(cfg.Advertise), a.sip.Transport())
 	st.domains = api.NewDomains(st.db, a.id.SetDomains)
 	if err := seedDomains(st.domains, cfg.Domain); err != nil {
-		st.close()
+		st.close(context.Background())
 		return nil, err
 	}
 	if a.metrics, err = a.newMetrics(!scfg.Transaction.NoTrying); err != nil {
-		st.close()
+		st.close(context.Background())
 		return nil, err
 	}
 	h, digest, err := buildChain(cfg, a.id, st, a.sip, a.metrics, log)
 	if err != nil {
-		st.close()
+		st.close(context.Background())
 		return nil, err
 	}
 	a.auth.swap(digest)
@@ -124,7 +124,7 @@ func (a *App) Start() error {
 		ln, err := a.sip.Listen(spec)
 		if err != nil {
 			a.sip.Shutdown(context.Background())
-			a.stores.close()
+			a.stores.close(context.Background())
 			return fmt.Errorf("listen %s: %w", spec, err)
 		}
 		a.log.Info("listening", "transport", ln.Proto().String(), "addr", ln.Addr().String())
@@ -174,13 +174,45 @@ func (a *App) Config() *config.Config {
 	return a.cfg
 }
 
-// Shutdown drains SIP (see sipserver.Server.Shutdown) and stops the HTTP listener.
+// Shutdown stops Parley gracefully, within ctx:
+//  1. the HTTP listener stops and SIP drains (sipserver.Server.Drain: new
+//     requests get 503, requests in progress get their final response), for
+//     at most ctx's time less a reserve kept for the rest (drainDeadline);
+//  2. every call still up is ended with a BYE to both ends and gets its call
+//     record, hangup_by "system" (proxy.Calls.EndAll), and the BYEs are given
+//     a moment to be answered (bounded by ctx, whose whole time is left);
+//  3. the SIP listeners and connections close;
+//  4. the call-record writer writes what is queued and the location store
+//     what it holds back, both bounded by ctx, and the database closes.
+//
+// Whatever ctx cuts short is reported in the error.
 func (a *App) Shutdown(ctx context.Context) error {
+	drainCtx, cancel := context.WithDeadline(ctx, drainDeadline(ctx, time.Now()))
+	defer cancel()
 	var errs []error
 	if a.http != nil {
-		errs = append(errs, a.http.Shutdown(ctx))
+		errs = append(errs, a.http.Shutdown(drainCtx))
+	}
+	errs = append(errs, a.sip.Drain(drainCtx))
+	if n := a.stores.calls.EndAll(ctx, "Server shutting down"); n > 0 {
+		a.log.Info("calls ended at shutdown", "calls", n)
 	}
 	errs = append(errs, a.sip.Shutdown(ctx))
-	errs = append(errs, a.stores.close())
+	errs = append(errs, a.stores.close(ctx))
 	return errors.Join(errs...)
+}
+
+// maxDrainReserve bounds the share of the shutdown time kept, after
+// draining, for ending the calls still up and writing what is queued: a
+// quarter of it, at most this.
+const maxDrainReserve = 5 * time.Second
+
+// drainDeadline is when draining must stop for ctx: its deadline less the
+// reserve, or a minute from now when ctx has no deadline.
+func drainDeadline(ctx context.Context, now time.Time) time.Time {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return now.Add(time.Minute)
+	}
+	return d.Add(-min(d.Sub(now)/4, maxDrainReserve))
 }

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/parley-sip/parley/internal/acc"
@@ -144,20 +145,32 @@ func openCDR(cfg *config.Config, d *db.DB, log *slog.Logger) (*acc.Writer, error
 	return acc.NewWriter(acc.WriterConfig{}, sinks, log), nil
 }
 
-// close writes the queued call records, flushes the location cache and closes the database.
-func (s *stores) close() error {
+// close writes the queued call records and flushes the location cache, both
+// at once and bounded by ctx (a database that is down must not hold a
+// shutdown past its deadline), then closes the database. Bindings not
+// written are in the error; call records not written are logged, as the
+// writer's drops are. A ctx without a deadline gets closeTimeout.
+func (s *stores) close(ctx context.Context) error {
 	s.stop()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.cdr.Close(ctx); err != nil {
-		slog.Default().Warn("call records not all written", "err", err)
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, closeTimeout)
+		defer cancel()
 	}
-	err := s.loc.Close()
-	if cerr := s.db.Close(); err == nil {
-		err = cerr
+	var wg sync.WaitGroup
+	var cdrErr, locErr error
+	wg.Add(2)
+	go func() { defer wg.Done(); cdrErr = s.cdr.Close(ctx) }()
+	go func() { defer wg.Done(); locErr = s.loc.CloseContext(ctx) }()
+	wg.Wait()
+	if cdrErr != nil {
+		slog.Default().Warn("call records not all written", "err", cdrErr)
 	}
-	return err
+	return errors.Join(locErr, s.db.Close())
 }
+
+// closeTimeout bounds close when its context has no deadline.
+const closeTimeout = 30 * time.Second
 
 // userExists reports whether a user of our domains exists (proxy.unregistered_480).
 func (s *stores) userExists(ctx context.Context, user, domain string) (bool, error) {

@@ -210,7 +210,14 @@ func (c *Cached) Flush(ctx context.Context) error {
 // Close stops accepting changes, writes what is queued (retrying for up to
 // CloseTimeout while the backend fails), and closes the backend. It reports
 // an error if changes could not be written.
-func (c *Cached) Close() error {
+func (c *Cached) Close() error { return c.CloseContext(context.Background()) }
+
+// CloseContext is Close bounded also by ctx: it gives up writing when ctx
+// is done or CloseTimeout has passed, whichever comes first, so that a
+// shutdown with the database down keeps its deadline. Mutating calls still
+// in progress are waited for within the same bound (a write-through Update
+// stuck on the database is then left to fail). Calling it again returns nil.
+func (c *Cached) CloseContext(ctx context.Context) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -218,18 +225,18 @@ func (c *Cached) Close() error {
 	}
 	c.closed = true
 	c.mu.Unlock()
-	c.active.Wait()
+	ctx, cancel := context.WithTimeout(ctx, c.opts.CloseTimeout)
+	defer cancel()
+	c.waitActive(ctx)
 	var err error
 	if !c.opts.WriteThrough {
 		close(c.stop)
-		t := time.NewTimer(c.opts.CloseTimeout)
 		select {
 		case <-c.exited:
-		case <-t.C:
+		case <-ctx.Done():
 			c.cancel()
 			<-c.exited
 		}
-		t.Stop()
 		c.mu.Lock()
 		if n := len(c.dirty) + c.inflight; n > 0 {
 			err = fmt.Errorf("location: %d AORs not written to the database: %w", n, c.lastErr)
@@ -238,4 +245,14 @@ func (c *Cached) Close() error {
 	}
 	c.cancel()
 	return errors.Join(err, c.backend.Close())
+}
+
+// waitActive waits for the mutating calls in progress, or for ctx.
+func (c *Cached) waitActive(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { c.active.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }

@@ -227,22 +227,31 @@ func (s *Server) Stats() Stats {
 		CancelsAnswered: s.cancels.Load(), Transactions: s.txl.Stats(), Transport: s.tl.Stats()}
 }
 
-// Shutdown drains: new requests get 503, requests being handled run until they
-// have their final response (or ctx expires), then listeners and connections
-// close. Transactions that only wait to absorb retransmissions are not waited for.
-func (s *Server) Shutdown(ctx context.Context) error {
+// Drain stops taking new work and waits for the work in progress: new
+// requests get 503 (RFC 3261 §21.5.4), requests being handled run until
+// they have their final response, or until ctx is done (its error is then
+// returned). Listeners and connections stay open, so that the caller may
+// still send (Parley's own BYEs at shutdown) before Shutdown closes them.
+// Transactions that only wait to absorb retransmissions are not waited for.
+func (s *Server) Drain(ctx context.Context) error {
 	s.txl.Close()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for s.running.Load() > 0 {
 		select {
 		case <-ctx.Done():
-			s.tl.Close()
 			return ctx.Err()
 		case <-tick.C:
 		}
 	}
-	return s.tl.Close()
+	return nil
+}
+
+// Shutdown drains (see Drain), then closes listeners and connections, also
+// when ctx expired first.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.Drain(ctx)
+	return errors.Join(err, s.tl.Close())
 }
 
 func isCancelled(tx *transaction.ServerTx) bool {
