@@ -93,6 +93,7 @@ func sipserverConfig(cfg *config.Config) sipserver.Config {
 			MaxMessageSize: l.MaxMessageSize, MaxConnsPerIP: l.MaxConnsPerIP,
 			IdleTimeout: l.IdleTimeout.Std(), HandshakeTimeout: l.HandshakeTimeout.Std(),
 			TLSCertFile: cfg.TLSCert, TLSKeyFile: cfg.TLSKey,
+			WSAllowedOrigins: cfg.WebSocket.AllowedOrigins,
 		},
 		Transaction: transaction.Config{
 			Limits:          sip.Limits{MaxHeaders: l.MaxHeaders},

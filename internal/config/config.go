@@ -43,6 +43,8 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// SIP holds protocol-level choices.
 	SIP SIP `yaml:"sip"`
+	// WebSocket configures the ws and wss listeners (allowed origins).
+	WebSocket WebSocket `yaml:"websocket"`
 	// Registrar configures REGISTER handling.
 	Registrar Registrar `yaml:"registrar"`
 	// Auth configures digest authentication.

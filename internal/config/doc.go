@@ -28,7 +28,8 @@
 // # Reload
 //
 // On SIGHUP the application loads a new Config, calls CheckReload(old, new)
-// to refuse changes that need a restart (listen, http, db), then swaps the
+// to refuse changes that need a restart (listen, http, db,
+// limits.capture_messages, websocket.allowed_origins), then swaps the
 // new tree in and stops what the old one started, as Caddy and nats-server
 // do.
 //
@@ -98,6 +99,13 @@
 //	sip:
 //	  server_header: Parley     # "" sends no Server header
 //	  supported: [path]         # option tags for Supported
+//
+//	# WebSocket listeners (RFC 7118).
+//	websocket:
+//	  allowed_origins: []       # web pages (Origin) that may open a SIP WebSocket, as host patterns
+//	                            # (*.example.com) or scheme://host[:port]; others get 403. Empty: any
+//	                            # origin, as Kamailio and OpenSIPS allow unless told otherwise. Pages from
+//	                            # the WebSocket's own host and clients without Origin always pass. Restart to change.
 //
 //	# REGISTER handling (RFC 3261 §10.3).
 //	registrar:

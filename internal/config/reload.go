@@ -18,8 +18,9 @@ func (e *ReloadError) Error() string {
 
 // CheckReload returns a *ReloadError if next differs from old in a field
 // that a reload (SIGHUP) cannot apply: one tagged reload:"restart", today
-// listen, http and db. Both configs must be non-nil and normalized, as
-// Load returns them. Order matters in lists; nil and empty are equal.
+// listen, http, db, limits.capture_messages and websocket.allowed_origins.
+// Both configs must be non-nil and normalized, as Load returns them. Order
+// matters in lists; nil and empty are equal.
 //
 // As in Caddy and nats-server, the caller builds and validates next, calls
 // CheckReload, then swaps next in and stops what old started.

@@ -26,6 +26,8 @@ func TestCheckReload(t *testing.T) {
 		{"listen order", func(c *Config) { slices.Reverse(c.Listen) }, []string{"listen"}},
 		{"db", func(c *Config) { c.DB = "sqlite:other.db" }, []string{"db"}},
 		{"capture size", func(c *Config) { c.Limits.CaptureMessages = 0 }, []string{"limits.capture_messages"}},
+		{"websocket origins", func(c *Config) { c.WebSocket.AllowedOrigins = []string{"*.example.com"} },
+			[]string{"websocket.allowed_origins"}},
 		{"all three", func(c *Config) {
 			c.Listen = []string{"udp:127.0.0.1:5060"}
 			c.HTTP = "off"
