@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parley-sip/parley/internal/config"
+	"github.com/parley-sip/parley/internal/db/dbtest"
 )
 
 // End-to-end tests of digest authentication (RFC 3261 §22, RFC 7616, RFC
@@ -337,6 +338,42 @@ func TestDigestRFC7616s3_3_NonceLifetime(t *testing.T) {
 			t.Fatalf("nonce of instance 1 at instance 2 with the same secret: want 200, got\n%s", resp)
 		}
 	})
+	for _, dialect := range dbtest.Dialects {
+		t.Run("database_key_shared_by_instances_and_restarts/"+dialect, func(t *testing.T) {
+			testNonceKeyFromDatabase(t, dbtest.DSN(t, dialect))
+		})
+	}
+}
+
+// testNonceKeyFromDatabase: without auth.secret, two instances on the same
+// database accept each other's nonces (the key is derived from the
+// database's secret), and so does an instance started after the one that
+// issued it stopped; an instance given another auth.secret does not.
+func testNonceKeyFromDatabase(t *testing.T, dsn string) {
+	addUsers(t, dsn, "alice@example.test")
+	a, stopA := runApp(t, testConfig(t, dsn), nil)
+	b, _ := runApp(t, testConfig(t, dsn), nil)
+	r := newRegisterer(dial(t, a, "udp"), "alice")
+	r.list(t) // challenged by a, answered to a
+	r.c = dial(t, b, "tcp")
+	if resp := r.once(t, ""); statusCode(resp) != 200 {
+		t.Fatalf("nonce of instance a at instance b on the same database: want 200, got\n%s", resp)
+	}
+	if err := stopA(); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	a2, _ := runApp(t, testConfig(t, dsn), nil)
+	r.c = dial(t, a2, "udp")
+	if resp := r.once(t, ""); statusCode(resp) != 200 {
+		t.Fatalf("nonce of instance a after a restart: want 200, got\n%s", resp)
+	}
+	other := testConfig(t, dsn)
+	other.Auth.Secret = "another-secret-0123456789"
+	c, _ := runApp(t, other, nil)
+	r.c = dial(t, c, "udp")
+	if resp := r.once(t, ""); statusCode(resp) != 401 || strings.Contains(resp, "stale=true") {
+		t.Fatalf("nonce at an instance with another auth.secret: want a fresh 401 without stale, got\n%s", resp)
+	}
 }
 
 // TestDigestRFC3261s22_3_OutOfDialogMethods: MESSAGE, SUBSCRIBE, PUBLISH,

@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -33,7 +35,9 @@ type stores struct {
 	loc      *location.Cached
 	instance string
 	stop     context.CancelFunc
-	secret   []byte // nonce key made at start, used when auth.secret is not set
+	// nonceKey signs digest nonces when auth.secret is not set: derived from
+	// the database secret (see nonceSecret).
+	nonceKey []byte
 	// sipSecret is the key of the flow tokens in the proxy's Record-Routes,
 	// kept in the database so that restarts and every instance sharing it
 	// accept each other's; epoch names this process's connections in them.
@@ -75,9 +79,8 @@ func openStores(cfg *config.Config, log *slog.Logger) (*stores, error) {
 		d.Close()
 		return nil, err
 	}
-	s := &stores{db: d, users: users.New(d), loc: loc, instance: instanceName(), secret: make([]byte, 32),
+	s := &stores{db: d, users: users.New(d), loc: loc, instance: instanceName(), nonceKey: deriveKey(sipSecret, "auth-nonce"),
 		admins: api.NewAdmins(d), sipSecret: sipSecret, epoch: randomEpoch()}
-	rand.Read(s.secret)
 	if s.cdr, err = openCDR(cfg, d, log); err != nil {
 		loc.Close()
 		d.Close()
@@ -184,13 +187,24 @@ func (s *stores) userExists(ctx context.Context, user, domain string) (bool, err
 	return false, err
 }
 
-// nonceSecret is the configured auth.secret, or the one made at start: a
-// reload must not invalidate the nonces phones hold.
+// nonceSecret is the configured auth.secret, or else a key derived from the
+// database's secret: every instance sharing the database, and this one after
+// a restart or a reload, accept the nonces the others issued (RFC 7616 §3.3
+// leaves the nonce's form to the server; its key is the server's).
 func (s *stores) nonceSecret(configured string) []byte {
 	if configured != "" {
 		return []byte(configured)
 	}
-	return s.secret
+	return s.nonceKey
+}
+
+// deriveKey returns HMAC-SHA256(secret, purpose): one database secret keys
+// several things (Record-Route flows and Via branches, digest nonces), and a
+// key made for one purpose never serves another.
+func deriveKey(secret []byte, purpose string) []byte {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte(purpose))
+	return h.Sum(nil)
 }
 
 // redactDSN removes a password from a DSN.

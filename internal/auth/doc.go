@@ -64,6 +64,10 @@
 // realm, keyed with Config.Secret (RFC 7616 §3.3 suggests a time stamp and a
 // keyed hash; §5.4 discusses limited-use nonces). Any instance with the same
 // secret accepts them, and checking one needs no state and no database.
+// Parley (internal/app) passes auth.secret when it is set, and otherwise a
+// key derived from the secret kept in its database (HMAC-SHA256 of
+// "auth-nonce"), so that instances sharing a database accept each other's
+// nonces and a restart leaves the nonces phones hold valid.
 //   - A forged nonce (bad MAC, wrong realm, wrong length) gets a new challenge
 //     with stale=false, before the credential store is asked.
 //   - An expired nonce (older than NonceTTL, or issued more than NonceTTL in
@@ -118,7 +122,7 @@
 //
 //	auth:
 //	  nonce_ttl: 5m
-//	  secret: "…"           # shared by all instances on one database
+//	  secret: "…"           # default: derived from the database's secret
 //	  unknown_user: "403"   # or "404"
 //	  trusted: [10.0.0.0/8, 192.0.2.10/32]
 //

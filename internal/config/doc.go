@@ -122,7 +122,8 @@
 //	  nonce_ttl: 5m0s
 //	  algorithms: [MD5, SHA-256]   # offered in this order
 //	  md5_only_agents: [baresip, JsSIP, SIP.js]   # User-Agents offered MD5 alone (they fail on SHA-256)
-//	  secret: ""                   # nonce key; instances sharing a database must share it
+//	  secret: ""                   # nonce key; empty: derived from the database's secret, so instances
+//	                               # sharing a database, and restarts, accept each other's nonces
 //
 //	# Dialog tracking and call records (CDRs).
 //	calls:

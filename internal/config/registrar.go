@@ -74,10 +74,12 @@ type Auth struct {
 	// baresip 1.0.0, and the browser libraries, which keep only the last
 	// WWW-Authenticate of a response and give up unless it is MD5.
 	MD5OnlyAgents []string `yaml:"md5_only_agents"`
-	// Secret is the key that signs nonces (at least 16 characters). Instances
-	// sharing a database must share it, so that a nonce issued by one is
-	// accepted by the others. Default: random, made once at start (it survives
-	// reloads, not restarts).
+	// Secret is the key that signs nonces (at least 16 characters). Default:
+	// a key derived from the secret Parley keeps in its database
+	// (HMAC-SHA256(secret, "auth-nonce")), so that instances sharing a
+	// database accept each other's nonces, and nonces outstanding at a
+	// restart stay valid. Set it only to share nonces between instances on
+	// different databases.
 	Secret string `yaml:"secret"`
 }
 
