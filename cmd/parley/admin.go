@@ -87,25 +87,45 @@ func callsCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "ended %s\n", end)
 		return 0
 	}
-	var out struct {
-		Items []map[string]any `json:"items"`
-	}
-	if err := c.do("GET", "/api/v1/calls", &out); err != nil {
+	items, err := c.allCalls()
+	if err != nil {
 		fmt.Fprintln(stderr, "parley:", err)
 		return 1
 	}
 	if *asJSON {
-		json.NewEncoder(stdout).Encode(out.Items)
+		json.NewEncoder(stdout).Encode(items)
 		return 0
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tCALLER\tCALLEE\tSTARTED\tANSWERED")
-	for _, c := range out.Items {
+	for _, c := range items {
 		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\t%v\n", c["id"], c["state"], c["caller"], c["callee"], c["invite_at"], c["answer_at"])
 	}
 	tw.Flush()
 	return 0
 }
+
+// allCalls reads every page of GET /api/v1/calls (at most maxCallPages).
+func (c *apiClient) allCalls() ([]map[string]any, error) {
+	items := []map[string]any{}
+	for range maxCallPages {
+		var out struct {
+			Items []map[string]any `json:"items"`
+			Total int              `json:"total"`
+		}
+		if err := c.do("GET", fmt.Sprintf("/api/v1/calls?offset=%d&limit=1000", len(items)), &out); err != nil {
+			return nil, err
+		}
+		items = append(items, out.Items...)
+		if len(out.Items) == 0 || len(items) >= out.Total {
+			break
+		}
+	}
+	return items, nil
+}
+
+// maxCallPages bounds the pages `parley calls` reads (a million calls).
+const maxCallPages = 1000
 
 type apiClient struct {
 	base  string

@@ -146,29 +146,51 @@ func fromMilli(ms int64) time.Time {
 
 // ListQuery selects call records.
 type ListQuery struct {
-	Since time.Time // calls whose INVITE arrived at or after Since; zero for all
-	User  string    // calls from or to this user@domain (a "sip:" or "sips:" prefix is ignored); "" for all
-	Limit int       // at most this many, the newest; 0 for all
+	Since  time.Time // calls whose INVITE arrived at or after Since; zero for all
+	User   string    // calls from or to this user@domain (a "sip:" or "sips:" prefix is ignored); "" for all
+	Limit  int       // at most this many, the newest; 0 for all
+	Offset int       // skip this many of the newest first (a page further back); with Limit
+}
+
+// where returns the WHERE clause (empty or starting with a space) and its arguments.
+func (q ListQuery) where() (string, []any) {
+	var conds []string
+	var args []any
+	if !q.Since.IsZero() {
+		conds, args = append(conds, "invite_at >= ?"), append(args, q.Since.UnixMilli())
+	}
+	if user := strings.TrimPrefix(strings.TrimPrefix(q.User, "sips:"), "sip:"); user != "" {
+		conds, args = append(conds, "(caller = ? OR callee = ?)"), append(args, user, user)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Count returns how many records in d's cdr table match q's Since and User
+// (Limit and Offset do not count), for a paginated list's total.
+func Count(ctx context.Context, d *db.DB, q ListQuery) (int, error) {
+	where, args := q.where()
+	var n int
+	if err := d.QueryRowContext(ctx, d.Rebind("SELECT COUNT(*) FROM cdr"+where), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("acc: count cdr: %w", err)
+	}
+	return n, nil
 }
 
 // Query returns the records in d's cdr table that match q, oldest INVITE
-// first. With a Limit it keeps the newest Limit records (as `tail` does).
+// first. With a Limit it keeps the newest Limit records (as `tail` does),
+// after skipping the newest Offset ones: offset 0 is the latest page, and
+// each further page goes back in time.
 func Query(ctx context.Context, d *db.DB, q ListQuery) ([]Record, error) {
-	var where []string
-	var args []any
-	if !q.Since.IsZero() {
-		where, args = append(where, "invite_at >= ?"), append(args, q.Since.UnixMilli())
-	}
-	if user := strings.TrimPrefix(strings.TrimPrefix(q.User, "sips:"), "sip:"); user != "" {
-		where, args = append(where, "(caller = ? OR callee = ?)"), append(args, user, user)
-	}
-	stmt := "SELECT " + strings.Join(cdrColumns, ",") + " FROM cdr"
-	if len(where) > 0 {
-		stmt += " WHERE " + strings.Join(where, " AND ")
-	}
-	stmt += " ORDER BY invite_at DESC, id DESC"
+	where, args := q.where()
+	stmt := "SELECT " + strings.Join(cdrColumns, ",") + " FROM cdr" + where + " ORDER BY invite_at DESC, id DESC"
 	if q.Limit > 0 {
 		stmt += fmt.Sprintf(" LIMIT %d", q.Limit)
+		if q.Offset > 0 {
+			stmt += fmt.Sprintf(" OFFSET %d", q.Offset)
+		}
 	}
 	rows, err := d.QueryContext(ctx, d.Rebind(stmt), args...)
 	if err != nil {

@@ -152,6 +152,12 @@ func decode(r *http.Request, v any) error {
 
 // page reads offset and limit (default 100, at most 1000).
 func page(r *http.Request) (offset, limit int, err error) {
+	return pageUpTo(r, 1000)
+}
+
+// pageUpTo reads offset (default 0) and limit (default 100, 1 to max); a
+// bad value is a 400 naming it.
+func pageUpTo(r *http.Request, max int) (offset, limit int, err error) {
 	offset, limit = 0, 100
 	if v := r.URL.Query().Get("offset"); v != "" {
 		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
@@ -159,11 +165,21 @@ func page(r *http.Request) (offset, limit int, err error) {
 		}
 	}
 	if v := r.URL.Query().Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
-			return 0, 0, errorf(http.StatusBadRequest, "limit must be a number from 1 to 1000")
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > max {
+			return 0, 0, errorf(http.StatusBadRequest, "limit must be a number from 1 to %d", max)
 		}
 	}
 	return offset, limit, nil
+}
+
+// pageOf returns the page [offset, offset+limit) of all, never nil, and
+// the total, for lists the API holds whole in memory.
+func pageOf[T any](all []T, offset, limit int) list[T] {
+	out := list[T]{Items: []T{}, Total: len(all)}
+	if offset < len(all) {
+		out.Items = append(out.Items, all[offset:min(len(all), offset+limit)]...)
+	}
+	return out
 }
 
 type list[T any] struct {

@@ -111,17 +111,19 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
 }
 
+// listDomains pages through the domains in name order (?offset=&limit=).
 func (a *API) listDomains(w http.ResponseWriter, r *http.Request) error {
+	off, lim, err := page(r)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := ctxOf(r)
 	defer cancel()
 	ds, err := a.svc.Domains.List(ctx)
 	if err != nil {
 		return err
 	}
-	if ds == nil {
-		ds = []string{}
-	}
-	return writeJSON(w, http.StatusOK, list[string]{Items: ds, Total: len(ds)})
+	return writeJSON(w, http.StatusOK, pageOf(ds, off, lim))
 }
 
 func (a *API) addDomain(w http.ResponseWriter, r *http.Request) error {
@@ -247,12 +249,13 @@ func (a *API) deleteRegistrations(w http.ResponseWriter, r *http.Request) error 
 	return writeJSON(w, http.StatusOK, map[string]int{"removed": n})
 }
 
+// listCalls pages through the calls in progress, oldest first (?offset=&limit=).
 func (a *API) listCalls(w http.ResponseWriter, r *http.Request) error {
-	cs := a.svc.Calls.List()
-	if cs == nil {
-		return writeJSON(w, http.StatusOK, map[string]any{"items": []any{}, "total": 0})
+	off, lim, err := page(r)
+	if err != nil {
+		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"items": cs, "total": len(cs)})
+	return writeJSON(w, http.StatusOK, pageOf(a.svc.Calls.List(), off, lim))
 }
 
 func (a *API) endCall(w http.ResponseWriter, r *http.Request) error {
@@ -262,22 +265,22 @@ func (a *API) endCall(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ended"})
 }
 
-// listCDRs returns call records: ?since=RFC3339|duration&user=AOR&limit=N&format=csv.
+// listCDRs returns call records:
+// ?since=RFC3339|duration&user=AOR&offset=N&limit=N&format=csv. A page holds
+// the newest limit records after skipping the newest offset ones, oldest
+// first; total counts every record that matches since and user.
 func (a *API) listCDRs(w http.ResponseWriter, r *http.Request) error {
-	q := acc.ListQuery{User: r.URL.Query().Get("user"), Limit: 100}
+	off, lim, err := pageUpTo(r, maxCDRLimit)
+	if err != nil {
+		return err
+	}
+	q := acc.ListQuery{User: r.URL.Query().Get("user"), Limit: lim, Offset: off}
 	if v := r.URL.Query().Get("since"); v != "" {
 		t, err := parseSince(v)
 		if err != nil {
 			return errorf(http.StatusBadRequest, "since must be an RFC 3339 time or a duration like 24h")
 		}
 		q.Since = t
-	}
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100000 {
-			return errorf(http.StatusBadRequest, "limit must be a number from 1 to 100000")
-		}
-		q.Limit = n
 	}
 	ctx, cancel := ctxOf(r)
 	defer cancel()
@@ -288,11 +291,18 @@ func (a *API) listCDRs(w http.ResponseWriter, r *http.Request) error {
 	if r.URL.Query().Get("format") == "csv" {
 		return writeCSV(w, rs)
 	}
+	total, err := acc.Count(ctx, a.svc.DB, q)
+	if err != nil {
+		return err
+	}
 	if rs == nil {
 		rs = []acc.Record{}
 	}
-	return writeJSON(w, http.StatusOK, list[acc.Record]{Items: rs, Total: len(rs)})
+	return writeJSON(w, http.StatusOK, list[acc.Record]{Items: rs, Total: total})
 }
+
+// maxCDRLimit bounds one page of call records (an export may be large).
+const maxCDRLimit = 100000
 
 func parseSince(v string) (time.Time, error) {
 	if d, err := time.ParseDuration(v); err == nil {
