@@ -2,11 +2,14 @@ package test
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/parley-sip/parley/internal/config"
 )
 
 // scrapeMetrics GETs /metrics without a session and returns the samples,
@@ -120,6 +123,10 @@ func TestAPIMetrics(t *testing.T) {
 		`parley_transport_messages_dropped_total{reason="garbage",transport="udp"}`:      0,
 		`parley_transport_connections_refused_total{transport="tcp"}`:                    0,
 		`parley_transport_handshake_failures_total{transport="tls"}`:                     0,
+		`parley_transport_send_queue_full_total{transport="tcp"}`:                        0,
+		`parley_transport_send_errors_total{transport="tcp"}`:                            0,
+		`parley_sip_send_errors_total`:                                                   0,
+		`parley_auth_stale_credentials_total`:                                            0,
 		`parley_tls_certificate_reloads_total{result="ok"}`:                              0,
 		`parley_registrations`:                                                           1,
 		`parley_calls_active{state="confirmed"}`:                                         0,
@@ -168,6 +175,30 @@ func TestAPIMetricsCalls(t *testing.T) {
 		t.Errorf("after the call: active %v, answered %v", m[`parley_calls_active{state="confirmed"}`],
 			m[`parley_calls_total{disposition="answered"}`])
 	}
+}
+
+// TestAPIMetricsSendErrors: an INVITE routed to a TCP gateway that refuses
+// connections fails (the caller gets a 5xx), and the failed write shows in
+// the transport's and the transaction layer's send error counters.
+func TestAPIMetricsSendErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close() // nobody listens there now: the dial is refused
+	e := startAPI(t, serverOpts{edit: func(c *config.Config) {
+		c.Proxy.Routes = []config.Route{{User: `^99[0-9]{2}$`, To: "sip:" + closed + ";transport=tcp"}}
+	}})
+	c := dial(t, e.server, "udp")
+	c.send(base("INVITE", "sip:9901@example.test", "INVITE", ""))
+	if resp := final(t, c); statusCode(resp) < 500 {
+		t.Fatalf("INVITE to a gateway that refuses connections: want 5xx, got\n%s", resp)
+	}
+	wantMetrics(t, e, map[string]float64{
+		`parley_transport_send_errors_total{transport="tcp"}`: 1,
+		`parley_sip_send_errors_total`:                        1,
+	})
 }
 
 // TestAPIMetricsCardinality: 100 users registering add no series: no label

@@ -58,5 +58,6 @@ func addAuth(a, b auth.Stats) auth.Stats {
 		Challenges: a.Challenges + b.Challenges, Stale: a.Stale + b.Stale, Forged: a.Forged + b.Forged,
 		Replays: a.Replays + b.Replays, Accepted: a.Accepted + b.Accepted, Rejected: a.Rejected + b.Rejected,
 		Malformed: a.Malformed + b.Malformed, StoreErrors: a.StoreErrors + b.StoreErrors,
+		StoreStale: a.StoreStale + b.StoreStale,
 	}
 }

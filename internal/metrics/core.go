@@ -27,6 +27,8 @@ var (
 		"SIP messages that failed to parse.", nil, nil)
 	descSIPDropped = prometheus.NewDesc("parley_sip_messages_dropped_total",
 		"SIP messages dropped: malformed ones that could not be answered, and stray responses.", []string{"reason"}, nil)
+	descTxSendErrors = prometheus.NewDesc("parley_sip_send_errors_total",
+		"SIP messages the transaction layer learned the transport could not write (a client transaction waiting for one ends as a 503).", nil, nil)
 
 	descMessages = prometheus.NewDesc("parley_transport_messages_total",
 		"SIP messages received (in) and sent (out), by transport.", []string{"transport", "direction"}, nil)
@@ -42,6 +44,10 @@ var (
 		"Inbound connections closed at once by limits.max_conns_per_ip.", []string{"transport"}, nil)
 	descHandshakeFails = prometheus.NewDesc("parley_transport_handshake_failures_total",
 		"TLS handshakes, WebSocket upgrades and dials that failed.", []string{"transport"}, nil)
+	descSendQueueFull = prometheus.NewDesc("parley_transport_send_queue_full_total",
+		"Messages not sent because the connection's send queue was full (a peer that does not read), by stream transport.", []string{"transport"}, nil)
+	descSendErrors = prometheus.NewDesc("parley_transport_send_errors_total",
+		"Messages queued on a connection but not written (dial, handshake or write failed, or the connection closed first), by stream transport.", []string{"transport"}, nil)
 	descCertReloads = prometheus.NewDesc("parley_tls_certificate_reloads_total",
 		"TLS certificate files reloaded after a change (ok) or that failed to load (error).", []string{"result"}, nil)
 )
@@ -55,8 +61,8 @@ type coreCollector struct {
 // Describe implements prometheus.Collector.
 func (c *coreCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPanics, descTxLive, descTxCreated, descTxTimeouts, descRetrans,
-		descTxRejected, descParseErrors, descSIPDropped, descMessages, descKeepalives, descTransportDropped,
-		descConns, descConnsOpened, descConnsRefused, descHandshakeFails, descCertReloads} {
+		descTxRejected, descParseErrors, descSIPDropped, descTxSendErrors, descMessages, descKeepalives, descTransportDropped,
+		descConns, descConnsOpened, descConnsRefused, descHandshakeFails, descSendQueueFull, descSendErrors, descCertReloads} {
 		ch <- d
 	}
 }
@@ -76,6 +82,7 @@ func (c *coreCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, descParseErrors, tx.Malformed)
 	counter(ch, descSIPDropped, tx.Dropped, "malformed")
 	counter(ch, descSIPDropped, s.StrayDropped, "stray_response")
+	counter(ch, descTxSendErrors, tx.SendErrors)
 	collectTransport(ch, s.Transport)
 }
 
@@ -95,6 +102,8 @@ func collectTransport(ch chan<- prometheus.Metric, s transport.Stats) {
 		counter(ch, descConnsOpened, ps.ConnsDialed, name, "outbound")
 		counter(ch, descConnsRefused, ps.ConnsRefused, name)
 		counter(ch, descHandshakeFails, ps.HandshakeFails, name)
+		counter(ch, descSendQueueFull, ps.SendQueueFull, name)
+		counter(ch, descSendErrors, ps.SendErrors, name)
 	}
 	counter(ch, descCertReloads, s.CertReloads, "ok")
 	counter(ch, descCertReloads, s.CertReloadErrors, "error")

@@ -28,6 +28,8 @@
 //	parley_sip_transactions_rejected_total          503 at limits.max_transactions
 //	parley_sip_parse_errors_total                   messages that failed to parse
 //	parley_sip_messages_dropped_total{reason}       malformed (could not be answered), stray_response
+//	parley_sip_send_errors_total                    messages the transport could not write, as the transaction
+//	                                                layer learns of them (a client transaction then ends as a 503)
 //
 // Transports, by transport (udp, tcp, tls, ws, wss):
 //
@@ -38,6 +40,10 @@
 //	parley_transport_connections_opened_total{transport,direction}  direction: inbound, outbound
 //	parley_transport_connections_refused_total{transport}           limits.max_conns_per_ip
 //	parley_transport_handshake_failures_total{transport}
+//	parley_transport_send_queue_full_total{transport}               not sent: the connection's send queue was full
+//	                                                                (a peer that does not read; stream transports)
+//	parley_transport_send_errors_total{transport}                   queued but not written: dial, handshake or write
+//	                                                                failed, or the connection closed first
 //	parley_tls_certificate_reloads_total{result}                    result: ok, error
 //
 // Features:
@@ -48,6 +54,8 @@
 //	parley_auth_challenges_total{stale}          401/407 sent; stale: true, false
 //	parley_auth_accepted_total
 //	parley_auth_failures_total{reason}           wrong_credentials, forged_nonce, replay, malformed, store_error
+//	parley_auth_stale_credentials_total          requests checked against the copy of a user's credentials kept
+//	                                             for a credential store outage (internal/auth/doc.go); not failures
 //	parley_auth_nonces                           nonces whose count is remembered (gauge)
 //	parley_build_info{version}                   always 1
 //

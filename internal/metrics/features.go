@@ -28,6 +28,8 @@ var (
 		"Requests whose digest credentials were accepted.", nil, nil)
 	descAuthFailures = prometheus.NewDesc("parley_auth_failures_total",
 		"Digest authentication failures, by reason.", []string{"reason"}, nil)
+	descAuthStale = prometheus.NewDesc("parley_auth_stale_credentials_total",
+		"Requests checked against the credentials kept from before a credential store failure (a database outage).", nil, nil)
 	descAuthNonces = prometheus.NewDesc("parley_auth_nonces",
 		"Nonces whose nonce-count is remembered now.", nil, nil)
 )
@@ -126,7 +128,7 @@ type authCollector struct {
 
 // Describe implements prometheus.Collector.
 func (c *authCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descAuthChallenges, descAuthAccepted, descAuthFailures, descAuthNonces} {
+	for _, d := range []*prometheus.Desc{descAuthChallenges, descAuthAccepted, descAuthFailures, descAuthStale, descAuthNonces} {
 		ch <- d
 	}
 }
@@ -142,5 +144,6 @@ func (c *authCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, descAuthFailures, s.Replays, "replay")
 	counter(ch, descAuthFailures, s.Malformed, "malformed")
 	counter(ch, descAuthFailures, s.StoreErrors, "store_error")
+	counter(ch, descAuthStale, s.StoreStale)
 	ch <- prometheus.MustNewConstMetric(descAuthNonces, prometheus.GaugeValue, float64(s.Nonces))
 }

@@ -73,9 +73,11 @@ type fakeSources struct{ bindings int }
 func (fakeSources) Stats() sipserver.Stats {
 	s := sipserver.Stats{Panics: 1, StrayDropped: 2, StatelessACKs: 3, CancelsAnswered: 4,
 		Transactions: transaction.Stats{Malformed: 5, Dropped: 6, Rejected: 7, ServerTransactions: 8,
-			ClientTransactions: 9, Retransmissions: 10, RetransmitsSent: 11, Timeouts: 12, Live: 13}}
+			ClientTransactions: 9, Retransmissions: 10, RetransmitsSent: 11, Timeouts: 12, Live: 13, SendErrors: 14}}
 	s.Transport.TCP = transport.ProtoStats{MessagesIn: 20, MessagesOut: 21, ConnsOpen: 2, ConnsAccepted: 22, ConnsDialed: 23,
-		ConnsRefused: 24, HandshakeFails: 25, DroppedOversize: 26, DroppedGarbage: 27, KeepalivesIn: 28}
+		ConnsRefused: 24, HandshakeFails: 25, DroppedOversize: 26, DroppedGarbage: 27, KeepalivesIn: 28,
+		SendQueueFull: 33, SendErrors: 34}
+	s.Transport.WSS = transport.ProtoStats{SendQueueFull: 35, SendErrors: 36}
 	s.Transport.UDP.MessagesIn = 30
 	s.Transport.CertReloads, s.Transport.CertReloadErrors = 31, 32
 	return s
@@ -91,7 +93,7 @@ type fakeAuth struct{}
 
 func (fakeAuth) Stats() auth.Stats {
 	return auth.Stats{Challenges: 10, Stale: 3, Forged: 1, Replays: 2, Accepted: 40, Rejected: 5, Malformed: 6,
-		StoreErrors: 7, Nonces: 8}
+		StoreErrors: 7, StoreStale: 9, Nonces: 8}
 }
 
 type discard struct{ n int }
@@ -162,6 +164,7 @@ func TestCollectors(t *testing.T) {
 		`parley_sip_parse_errors_total 5`,
 		`parley_sip_messages_dropped_total{reason="malformed"} 6`,
 		`parley_sip_messages_dropped_total{reason="stray_response"} 2`,
+		`parley_sip_send_errors_total 14`,
 		`parley_transport_messages_total{direction="in",transport="tcp"} 20`,
 		`parley_transport_messages_total{direction="out",transport="tcp"} 21`,
 		`parley_transport_messages_total{direction="in",transport="udp"} 30`,
@@ -174,6 +177,10 @@ func TestCollectors(t *testing.T) {
 		`parley_transport_connections_opened_total{direction="outbound",transport="tcp"} 23`,
 		`parley_transport_connections_refused_total{transport="tcp"} 24`,
 		`parley_transport_handshake_failures_total{transport="tcp"} 25`,
+		`parley_transport_send_queue_full_total{transport="tcp"} 33`,
+		`parley_transport_send_errors_total{transport="tcp"} 34`,
+		`parley_transport_send_queue_full_total{transport="wss"} 35`,
+		`parley_transport_send_errors_total{transport="wss"} 36`,
 		`parley_tls_certificate_reloads_total{result="ok"} 31`,
 		`parley_tls_certificate_reloads_total{result="error"} 32`,
 		`parley_registrations 42`,
@@ -191,6 +198,7 @@ func TestCollectors(t *testing.T) {
 		`parley_auth_failures_total{reason="replay"} 2`,
 		`parley_auth_failures_total{reason="malformed"} 6`,
 		`parley_auth_failures_total{reason="store_error"} 7`,
+		`parley_auth_stale_credentials_total 9`,
 		`parley_auth_nonces 8`,
 	)
 }
