@@ -46,10 +46,11 @@ type phone struct {
 }
 
 // settle is how long a phone waits before its first response to a
-// transaction. It works around a race in Parley's client transaction
-// (transaction.Layer.Request sends before ClientTx.start sets the initial
-// state, so a response that arrives in between is forgotten); see
-// TestProxyRFC3261s17_1_1_2_ImmediateProvisional, which shows it.
+// transaction, as a real phone takes a moment to answer. It works around no
+// race: transaction.Layer.Request arms the client transaction before it
+// sends, so a response that arrives at once is matched, and phones with
+// fast set answer without it (TestProxyRFC3261s17_1_1_2_ImmediateProvisional
+// checks that).
 const settle = 10 * time.Millisecond
 
 // newPhone opens a phone for user on Parley's "udp" or "tcp" listener; it is
