@@ -39,6 +39,13 @@ type Config struct {
 	// fails with ErrQueueFull, and the message is counted in
 	// ProtoStats.SendQueueFull.
 	SendQueueLen int
+	// UDPRecvBuffer is the kernel receive buffer asked for on each UDP socket
+	// (SO_RCVBUF; default 4 MiB, negative to keep the system default). The
+	// kernel caps it at net.core.rmem_max. A burst that arrives while the
+	// process is busy (a garbage collection, a database batch) waits there
+	// instead of being dropped; Linux's default (about 208 KiB) holds only
+	// about a hundred datagrams.
+	UDPRecvBuffer int
 
 	// TLSCertFile and TLSKeyFile hold the PEM certificate chain and key for
 	// tls and wss listeners. They are polled every CertPollInterval (default
@@ -98,6 +105,7 @@ const (
 	DefaultDialTimeout      = 5 * time.Second
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultSendQueueLen     = 64
+	DefaultUDPRecvBuffer    = 4 << 20
 	DefaultCertPollInterval = 2 * time.Second
 	DefaultWSPingInterval   = 30 * time.Second
 )
@@ -112,6 +120,7 @@ func (c Config) withDefaults() Config {
 	c.DialTimeout = orDefault(c.DialTimeout, DefaultDialTimeout)
 	c.WriteTimeout = orDefault(c.WriteTimeout, DefaultWriteTimeout)
 	c.SendQueueLen = max(orDefault(c.SendQueueLen, DefaultSendQueueLen), 1)
+	c.UDPRecvBuffer = orDefault(c.UDPRecvBuffer, DefaultUDPRecvBuffer)
 	c.CertPollInterval = orDefault(c.CertPollInterval, DefaultCertPollInterval)
 	c.WSPingInterval = orDefault(c.WSPingInterval, DefaultWSPingInterval)
 	return c

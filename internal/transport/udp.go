@@ -19,6 +19,11 @@ func (l *Layer) listenUDP(ln *Listener) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := l.cfg.UDPRecvBuffer; n > 0 {
+		if err := uc.SetReadBuffer(n); err != nil {
+			l.log.Warn("transport: cannot set the UDP receive buffer", "listener", s.String(), "bytes", n, "err", err)
+		}
+	}
 	ln.udp = uc
 	ln.addr = addrPortOf(uc.LocalAddr())
 	return func() { l.serveUDP(ln) }, nil
