@@ -113,13 +113,21 @@ func TestProxyRFC5626s5_2_ForgedFlowToken(t *testing.T) {
 // TestProxyRFC3261s16_12_RecordRouteAfterRestart: the key that signs the
 // flows of Record-Route URIs is made once and kept in the database, so a
 // dialog set up before a restart is still routed after it (and an instance
-// sharing the database would route it too).
+// sharing the database would route it too). A graceful stop hangs the call
+// up with a BYE to both phones; these phones ignore it, as if it were lost
+// (or as after a crash, when no BYE goes out), so the dialog lives on at the
+// phones and the restarted Parley, which never saw it, must route it.
 func TestProxyRFC3261s16_12_RecordRouteAfterRestart(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "shared.db")
 	s1 := startAt(t, dsn, "udp:127.0.0.1:0")
 	alice, bob := pair(t, s1, "udp", "udp")
 	call, bd := establish(t, s1, alice, bob)
 	stopApp(t, s1.app)
+	for _, p := range []*phone{alice, bob} {
+		if bye := p.wait(t, p.user+": Parley's BYE at shutdown", isRequest("BYE")); !strings.Contains(bye.get("Reason"), "shutting down") {
+			t.Errorf("%s: BYE at shutdown with Reason %q", p.user, bye.get("Reason"))
+		}
+	}
 	s2 := startAt(t, dsn, "udp:"+s1.addr(t, "udp").String()) // same address, as after a restart
 	t.Cleanup(func() { stopApp(t, s2.app) })
 	t.Run("INFO from the caller", func(t *testing.T) {
