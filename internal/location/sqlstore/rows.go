@@ -21,8 +21,8 @@ const insertCols = "aor, contact_hash, contact, q, expires, call_id, cseq, path,
 
 const (
 	ncols     = 18  // in insertCols
-	rowsChunk = 100 // rows per INSERT: 1800 parameters, below every database's limit
-	aorsChunk = 200 // AORs per DELETE
+	rowsChunk = 64  // at most this many rows per INSERT (a power of two): 1152 parameters, below every database's limit
+	aorsChunk = 128 // at most this many AORs per DELETE (a power of two)
 )
 
 // scanAll reads bindings from the result of a query on selectCols.
@@ -95,16 +95,16 @@ func appendArgs(args []any, b *location.Binding) []any {
 }
 
 // replace deletes every row of the changed AORs and inserts their new
-// bindings (already prepared), in few statements.
+// bindings (already prepared), in few statements of power-of-two sizes.
 func (s *Store) replace(ctx context.Context, tx *sql.Tx, changes []location.Change) error {
-	for i := 0; i < len(changes); i += aorsChunk {
-		part := changes[i:min(i+aorsChunk, len(changes))]
+	for rest := changes; len(rest) > 0; {
+		part := rest[:chunk(len(rest), aorsChunk)]
+		rest = rest[len(part):]
 		args := make([]any, len(part))
 		for j, ch := range part {
 			args[j] = ch.AOR
 		}
-		q := "DELETE FROM location WHERE aor IN (" + list(len(part)) + ")"
-		if _, err := tx.ExecContext(ctx, s.d.Rebind(q), args...); err != nil {
+		if err := s.exec(ctx, tx, s.deleteAORs(len(part)), args...); err != nil {
 			return err
 		}
 	}
@@ -114,14 +114,14 @@ func (s *Store) replace(ctx context.Context, tx *sql.Tx, changes []location.Chan
 			rows = append(rows, &changes[i].Bindings[j])
 		}
 	}
-	for i := 0; i < len(rows); i += rowsChunk {
-		part := rows[i:min(i+rowsChunk, len(rows))]
+	for rest := rows; len(rest) > 0; {
+		part := rest[:chunk(len(rest), rowsChunk)]
+		rest = rest[len(part):]
 		args := make([]any, 0, len(part)*ncols)
 		for _, b := range part {
 			args = appendArgs(args, b)
 		}
-		q := "INSERT INTO location (" + insertCols + ") VALUES " + groups(len(part), ncols)
-		if _, err := tx.ExecContext(ctx, s.d.Rebind(q), args...); err != nil {
+		if err := s.exec(ctx, tx, s.insertRows(len(part)), args...); err != nil {
 			return err
 		}
 	}

@@ -38,9 +38,10 @@ type Options struct {
 // Store is a location.Store over a database. It does not own the database:
 // Close leaves it open.
 type Store struct {
-	d    *db.DB
-	opts Options
-	q    queries
+	d     *db.DB
+	opts  Options
+	q     queries
+	stmts stmts // prepared statements of replace
 }
 
 var (
@@ -64,14 +65,16 @@ func New(d *db.DB, opts Options) (*Store, error) {
 		opts.LockWait = 10 * time.Second
 	}
 	sel := "SELECT " + selectCols + " FROM location "
-	return &Store{d: d, opts: opts, q: queries{
+	s := &Store{d: d, opts: opts, q: queries{
 		lookup:     d.Rebind(sel + "WHERE aor = ? AND expires > ?"),
 		selectAOR:  d.Rebind(sel + "WHERE aor = ?"),
 		list:       d.Rebind(sel + "WHERE expires > ? ORDER BY aor, contact, contact_hash LIMIT ? OFFSET ?"),
 		count:      d.Rebind("SELECT COUNT(*) FROM location WHERE expires > ?"),
 		expire:     d.Rebind("DELETE FROM location WHERE expires <= ?"),
 		deleteConn: d.Rebind("DELETE FROM location WHERE instance = ? AND conn_id = ?"),
-	}}, nil
+	}}
+	s.warmStatements()
+	return s, nil
 }
 
 // Lookup returns the unexpired bindings of aor, ordered by location.Less.
@@ -170,8 +173,9 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// Close does nothing; the database stays open for its owner.
-func (s *Store) Close() error { return nil }
+// Close closes the Store's prepared statements; the database stays open for
+// its owner.
+func (s *Store) Close() error { return s.stmts.close() }
 
 func affected(r sql.Result, err error) (int, error) {
 	if err != nil {
