@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -52,7 +51,6 @@ func usage(w io.Writer) {
 
 // serve runs until SIGTERM or SIGINT (drain, exit 0); SIGHUP reloads the configuration.
 func serve(args []string, stderr io.Writer) int {
-	atLeastTwoProcs()
 	fs := flag.NewFlagSet("parley serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	flags := config.RegisterFlags(fs)
@@ -92,19 +90,6 @@ func serve(args []string, stderr io.Writer) int {
 		return 0
 	}
 	return 0
-}
-
-// atLeastTwoProcs runs Go code on at least two OS threads, also when the
-// process may use only one CPU (taskset, a one-CPU container). With a single
-// P, a goroutine busy with CPU work (a database batch, a garbage collection
-// cycle) delays the reading of sockets until the scheduler preempts it, up to
-// 10 ms, and UDP datagrams pile up or are dropped meanwhile. With two, the
-// kernel interleaves the threads the way it interleaves Kamailio's worker
-// processes on one CPU. An explicit GOMAXPROCS in the environment is obeyed.
-func atLeastTwoProcs() {
-	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < 2 {
-		runtime.GOMAXPROCS(2)
-	}
 }
 
 func reload(a *app.App, flags *config.Flags, log *slog.Logger) {

@@ -4,7 +4,7 @@ package sip
 // valid after the buffer m was parsed from is reused. Pending edits are applied.
 // The copy is parsed with the limits m was parsed with.
 func (m *Message) Clone() (*Message, error) {
-	c := new(Message)
+	c := &Message{hdrs: make([]Header, 0, len(m.hdrs)+2)} // the index at its size: no growth, no garbage
 	buf := m.AppendTo(make([]byte, 0, len(m.buf)+len(m.scratch)))
 	if err := m.limits.Parse(buf, c); err != nil {
 		return nil, err

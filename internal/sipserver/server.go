@@ -90,15 +90,9 @@ func (s *Server) ServeRequest(tx *transaction.ServerTx) {
 	s.running.Add(1)
 	defer s.running.Add(-1)
 	defer tx.Release()
-	ctx, cancel := context.WithCancel(context.Background())
+	// cancelled by a CANCEL or the transaction's end, and when the handler returns
+	ctx, cancel := context.WithCancel(tx.Context())
 	defer cancel()
-	go func() {
-		select {
-		case <-tx.Cancelled():
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	if tx.Request.Method() == sip.CANCEL && s.txl.MatchCancel(tx.Request) != nil {
 		s.cancels.Add(1)
 		tx.Reply(200, "", nil) // §9.2: the INVITE's handler sees its context cancelled

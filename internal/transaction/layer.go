@@ -64,8 +64,10 @@ type Layer struct {
 	seed     maphash.Seed
 	branches *branchSigner
 	shards   [shardCount]shard
-	msgs     sync.Pool
+	msgs     sync.Pool // *sip.Message for parsing received messages
+	scratch  sync.Pool // *[]byte for building responses
 	count    atomic.Int64
+	workers  *workers
 	stats    counters
 	closed   atomic.Bool
 }
@@ -85,6 +87,8 @@ func New(cfg Config, s Sender, core Core, log *slog.Logger) *Layer {
 		l.shards[i].cli = make(map[string]*ClientTx)
 	}
 	l.msgs.New = func() any { return new(sip.Message) }
+	l.scratch.New = func() any { b := make([]byte, 0, 2048); return &b }
+	l.workers = newWorkers(core, maxWorkers, workerIdle)
 	return l
 }
 
@@ -224,7 +228,10 @@ func responseDest(req *sip.Message, src Source) transport.Dest {
 func (l *Layer) Count() int { return int(l.count.Load()) }
 
 // Close stops accepting new transactions; live ones run their timers out.
-func (l *Layer) Close() { l.closed.Store(true) }
+func (l *Layer) Close() {
+	l.closed.Store(true)
+	l.workers.stop()
+}
 
 func appendHex(b []byte, v uint64) []byte {
 	const digits = "0123456789abcdef"

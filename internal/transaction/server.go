@@ -1,6 +1,7 @@
 package transaction
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"net/netip"
@@ -49,9 +50,9 @@ type ServerTx struct {
 	gIval    time.Duration
 	timerEnd *time.Timer // H, J, L or I: the one that ends the current state
 
-	done       chan struct{}
-	cancelled  chan struct{}
-	cancelOnce sync.Once
+	done   chan struct{}
+	ctx    context.Context    // cancelled by a matching CANCEL or the end of the transaction
+	cancel context.CancelFunc // idempotent
 }
 
 // handleRequest matches req to a server transaction or starts a new one.
@@ -90,7 +91,7 @@ func (l *Layer) handleRequest(req *sip.Message, src Source) {
 	if tx.invite && !l.cfg.NoTrying {
 		tx.Reply(100, "", nil)
 	}
-	go l.core.ServeRequest(tx)
+	l.workers.serve(tx)
 }
 
 func (l *Layer) newServerTx(req *sip.Message, src Source, key string) (*ServerTx, error) {
@@ -105,7 +106,8 @@ func (l *Layer) newServerTx(req *sip.Message, src Source, key string) (*ServerTx
 		return nil, err
 	}
 	tx := &ServerTx{Request: c, Source: src, l: l, key: key, invite: c.Method() == sip.INVITE,
-		reliable: src.Proto.Reliable(), done: make(chan struct{}), cancelled: make(chan struct{})}
+		reliable: src.Proto.Reliable(), done: make(chan struct{})}
+	tx.ctx, tx.cancel = context.WithCancel(context.Background())
 	tx.dest = responseDest(req, src)
 	if tx.invite {
 		tx.state = stProceeding // §17.2.1: the INVITE server transaction starts in Proceeding
@@ -163,9 +165,16 @@ func (tx *ServerTx) Reply(code int, reason string, extra []byte) error {
 
 // ReplyBody is Reply with a body of type ctype.
 func (tx *ServerTx) ReplyBody(code int, reason string, extra []byte, ctype string, body []byte) error {
-	b := sip.AppendResponse(make([]byte, 0, 512+len(body)), tx.Request, code, reason, tx.ToTag(),
-		tx.l.serverHeader(extra), ctype, body)
-	return tx.RespondBytes(code, b)
+	// Built in a pooled buffer, kept in one of its exact size: a final
+	// response stays with the transaction until Timer J/H/I/L (32 s on UDP).
+	sp := tx.l.scratch.Get().(*[]byte)
+	b := sip.AppendResponse((*sp)[:0], tx.Request, code, reason, tx.ToTag(), tx.l.serverHeader(extra), ctype, body)
+	out := append(make([]byte, 0, len(b)), b...)
+	if cap(b) <= 64<<10 {
+		*sp = b
+		tx.l.scratch.Put(sp)
+	}
+	return tx.RespondBytes(code, out)
 }
 
 // Respond sends res, a response whose edits are applied, through the transaction.
@@ -311,9 +320,14 @@ func (tx *ServerTx) Done() <-chan struct{} { return tx.done }
 
 // Cancelled is closed when a CANCEL matched this transaction (§9.2) or the
 // transaction ended.
-func (tx *ServerTx) Cancelled() <-chan struct{} { return tx.cancelled }
+func (tx *ServerTx) Cancelled() <-chan struct{} { return tx.ctx.Done() }
 
-func (tx *ServerTx) markCancelled() { tx.cancelOnce.Do(func() { close(tx.cancelled) }) }
+// Context is cancelled when a CANCEL matched this transaction (§9.2) or the
+// transaction ended: the context for its handler, without a goroutine to
+// watch Cancelled.
+func (tx *ServerTx) Context() context.Context { return tx.ctx }
+
+func (tx *ServerTx) markCancelled() { tx.cancel() }
 
 // Remote returns the source address of the request.
 func (tx *ServerTx) Remote() netip.AddrPort { return tx.Source.Addr }

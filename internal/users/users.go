@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parley-sip/parley/internal/auth"
@@ -33,6 +34,10 @@ type Store struct {
 	now           func() time.Time
 	last          *lastGood
 	lookupTimeout time.Duration
+
+	credMu    sync.Mutex
+	credStmt  *sql.Stmt // the credentials query, prepared on first use
+	credRetry time.Time // no prepare before this after a failed one
 }
 
 var _ auth.CredentialStore = (*Store)(nil)
@@ -210,8 +215,13 @@ func (s *Store) readCredentials(ctx context.Context, k credKey) (auth.Credential
 	ctx, cancel := context.WithTimeout(ctx, s.lookupTimeout)
 	defer cancel()
 	var c auth.Credentials
-	err := s.d.QueryRowContext(ctx, s.d.Rebind("SELECT username, domain, ha1_md5, ha1_sha256 FROM users WHERE "+s.where),
-		s.keyArgs(k.user, k.domain)...).Scan(&c.Username, &c.Domain, &c.HA1MD5, &c.HA1SHA256)
+	var row *sql.Row
+	if st := s.credentialsStmt(ctx); st != nil {
+		row = st.QueryRowContext(ctx, s.keyArgs(k.user, k.domain)...)
+	} else {
+		row = s.d.QueryRowContext(ctx, s.credentialsQuery(), s.keyArgs(k.user, k.domain)...)
+	}
+	err := row.Scan(&c.Username, &c.Domain, &c.HA1MD5, &c.HA1SHA256)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Credentials{}, auth.ErrUnknownUser
 	}
@@ -219,6 +229,41 @@ func (s *Store) readCredentials(ctx context.Context, k credKey) (auth.Credential
 		return auth.Credentials{}, fmt.Errorf("credentials of %s@%s: %w", k.user, k.domain, err)
 	}
 	return c, nil
+}
+
+func (s *Store) credentialsQuery() string {
+	return s.d.Rebind("SELECT username, domain, ha1_md5, ha1_sha256 FROM users WHERE " + s.where)
+}
+
+// credentialsStmt returns the prepared credentials query, preparing it on
+// first use (otherwise every digest answer parses the query text again, a
+// seventh of a digest REGISTER on SQLite), or nil: then the caller runs the
+// query unprepared. A failed prepare (the database is down) is tried again
+// at most every 10 s, and no lock is held while it runs, so lookups during an
+// outage still fall back to the copy quickly.
+func (s *Store) credentialsStmt(ctx context.Context) *sql.Stmt {
+	s.credMu.Lock()
+	st := s.credStmt
+	try := st == nil && !s.now().Before(s.credRetry)
+	if try {
+		s.credRetry = s.now().Add(10 * time.Second)
+	}
+	s.credMu.Unlock()
+	if !try {
+		return st
+	}
+	st, err := s.d.PrepareContext(ctx, s.credentialsQuery())
+	if err != nil {
+		return nil
+	}
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	if s.credStmt != nil { // prepared meanwhile by another lookup
+		st.Close()
+		return s.credStmt
+	}
+	s.credStmt = st
+	return st
 }
 
 // hashes returns the two HA1 values stored for a password, realm = domain.
