@@ -103,9 +103,11 @@
 //
 // # Credential store failures
 //
-// The store is read on every request while it answers, so password changes
-// and deletions made anywhere (another instance, `parley user` in another
-// process) apply at once. When it fails, internal/users answers from the
+// internal/users answers from the credentials it read while its users
+// version counter stood still, checking the counter at most every second, so
+// password changes and deletions made anywhere (another instance, `parley
+// user` in another process) apply within a second, and a user added anywhere
+// at once (users/doc.go). When the store fails, internal/users answers from the
 // HA1 values it read last for that user, if they were read at most 5
 // minutes before (a bounded copy, users/doc.go), marked with
 // Credentials.StoreErr: the request is checked against them, a warning names

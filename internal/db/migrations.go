@@ -74,6 +74,21 @@ var migrations = []Migration{
 				created_at BIGINT       NOT NULL)`,
 		},
 	},
+	{
+		// A counter that every change to users (through internal/users)
+		// increments, so that an instance may answer digest challenges from
+		// the credentials it has read while the counter has not moved: a
+		// change made by another process or instance is seen within a second
+		// (internal/users, doc.go).
+		Version: 6,
+		Name:    "users version",
+		Generic: []string{
+			`CREATE TABLE users_version (
+				id      INTEGER NOT NULL PRIMARY KEY,
+				version BIGINT  NOT NULL)`,
+			`INSERT INTO users_version (id, version) VALUES (1, 0)`,
+		},
+	},
 }
 
 // locationTable is migration 2 with the dialect's key and text column types.

@@ -28,8 +28,9 @@ const evictSample = 8
 type credKey struct{ user, domain string }
 
 type credEntry struct {
-	c    auth.Credentials
-	read time.Time
+	c       auth.Credentials
+	read    time.Time
+	version int64 // users_version when it was read; -1 unknown
 }
 
 // lastGood keeps the credentials last read from the database for each user,
@@ -47,9 +48,10 @@ func newLastGood(size int, maxAge time.Duration) *lastGood {
 	return &lastGood{entries: make(map[credKey]credEntry), size: size, maxAge: maxAge}
 }
 
-// put records c as read at now, dropping the entry read longest ago (among
-// a sample) when the cache is full.
-func (g *lastGood) put(k credKey, c auth.Credentials, now time.Time) {
+// put records c as read at now while the users version was version (-1:
+// unknown), dropping the entry read longest ago (among a sample) when the
+// cache is full.
+func (g *lastGood) put(k credKey, c auth.Credentials, now time.Time, version int64) {
 	if g.size <= 0 {
 		return
 	}
@@ -58,7 +60,7 @@ func (g *lastGood) put(k credKey, c auth.Credentials, now time.Time) {
 	if _, ok := g.entries[k]; !ok && len(g.entries) >= g.size {
 		g.evictLocked()
 	}
-	g.entries[k] = credEntry{c: c, read: now}
+	g.entries[k] = credEntry{c: c, read: now, version: version}
 }
 
 // evictLocked drops the oldest of a few entries. g.mu must be held.
@@ -91,6 +93,18 @@ func (g *lastGood) get(k credKey, now time.Time) (auth.Credentials, time.Time, b
 		return auth.Credentials{}, time.Time{}, false
 	}
 	return e.c, e.read, true
+}
+
+// getAt returns the credentials of k if they were read while the users
+// version was version, at most maxAge before now.
+func (g *lastGood) getAt(k credKey, version int64, now time.Time, maxAge time.Duration) (auth.Credentials, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	e, ok := g.entries[k]
+	if !ok || e.version < 0 || e.version != version || now.Sub(e.read) > maxAge {
+		return auth.Credentials{}, false
+	}
+	return e.c, true
 }
 
 // forget drops what is kept about k: the user changed or is gone.

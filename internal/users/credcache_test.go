@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,7 +64,7 @@ func TestCredentialsDuringOutage(t *testing.T) {
 // user added afterwards, through this store or another process's, counts at
 // once; while the database answers, changes made elsewhere count at once.
 func TestCredentialsNoNegativeCache(t *testing.T) {
-	s, d, _ := clockStore(t, "sqlite")
+	s, d, now := clockStore(t, "sqlite")
 	other := New(d) // `parley user` in another process, or another instance
 	ctx := context.Background()
 	for _, add := range []*Store{s, other} {
@@ -82,12 +83,14 @@ func TestCredentialsNoNegativeCache(t *testing.T) {
 	if err := other.SetPassword(ctx, "alice@example.com", "new-wonderland"); err != nil {
 		t.Fatal(err)
 	}
+	*now = now.Add(VersionCheckInterval) // a change elsewhere counts within this
 	if after, err := s.Credentials(ctx, "alice", "example.com"); err != nil || after.HA1MD5 == before.HA1MD5 {
 		t.Errorf("password changed elsewhere: still the old HA1 (%v)", err)
 	}
 	if err := other.Delete(ctx, "alice@example.com"); err != nil {
 		t.Fatal(err)
 	}
+	*now = now.Add(VersionCheckInterval)
 	if _, err := s.Credentials(ctx, "alice", "example.com"); !errors.Is(err, auth.ErrUnknownUser) {
 		t.Errorf("deleted elsewhere: %v, want unknown user", err)
 	}
@@ -131,7 +134,7 @@ func TestCredentialsCacheBounded(t *testing.T) {
 	g := newLastGood(4, time.Hour)
 	t0 := time.Unix(1_700_000_000, 0)
 	for i := range 100 {
-		g.put(credKey{fmt.Sprint("u", i), "d"}, auth.Credentials{}, t0.Add(time.Duration(i)*time.Second))
+		g.put(credKey{fmt.Sprint("u", i), "d"}, auth.Credentials{}, t0.Add(time.Duration(i)*time.Second), -1)
 		if n := g.len(); n > 4 {
 			t.Fatalf("after %d puts: %d entries, size 4", i+1, n)
 		}
@@ -140,7 +143,7 @@ func TestCredentialsCacheBounded(t *testing.T) {
 		t.Error("the newest entry was evicted")
 	}
 	if off := newLastGood(0, time.Hour); true {
-		off.put(credKey{"u", "d"}, auth.Credentials{}, t0)
+		off.put(credKey{"u", "d"}, auth.Credentials{}, t0, -1)
 		if off.len() != 0 {
 			t.Error("size 0 keeps entries")
 		}
@@ -156,11 +159,12 @@ func TestCredentialsHangingDatabase(t *testing.T) {
 	}
 	for _, dialect := range []string{"postgres", "mysql"} {
 		t.Run(dialect, func(t *testing.T) {
-			s, d, _ := clockStore(t, dialect)
+			s, d, now := clockStore(t, dialect)
 			ctx := context.Background()
 			if _, err := s.Credentials(ctx, "alice", "example.com"); err != nil {
 				t.Fatal(err)
 			}
+			*now = now.Add(FreshMaxAge + time.Second) // the copy is no longer fresh: the users table is read
 			conn, err := d.Conn(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -179,6 +183,48 @@ func TestCredentialsHangingDatabase(t *testing.T) {
 			c, err := s.Credentials(bounded, "alice", "example.com")
 			if took := time.Since(start); err != nil || c.StoreErr == nil || took > 3*time.Second {
 				t.Fatalf("locked table: %+v, %v after %v; want the copy after about %v", c, err, took, s.lookupTimeout)
+			}
+		})
+	}
+}
+
+// TestCredentialsFresh: while users_version stands still, Credentials answers
+// from the copy without reading the users table (an edit made with plain SQL,
+// which does not move the version, is not seen), for at most FreshMaxAge; a
+// change through any Store moves the version and is seen after the next
+// version check.
+func TestCredentialsFresh(t *testing.T) {
+	for _, dialect := range dbtest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			s, d, now := clockStore(t, dialect)
+			ctx := context.Background()
+			want, err := s.Credentials(ctx, "alice", "example.com")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// a plain SQL edit: no version change (32 characters: CHAR(32) pads)
+			edited := strings.Repeat("0", 32)
+			if _, err := d.ExecContext(ctx, "UPDATE users SET ha1_md5 = '"+edited+"' WHERE username = 'alice'"); err != nil {
+				t.Fatal(err)
+			}
+			*now = now.Add(VersionCheckInterval) // the version is read again, unchanged
+			if got, err := s.Credentials(ctx, "alice", "example.com"); err != nil || got.HA1MD5 != want.HA1MD5 {
+				t.Fatalf("version unchanged: %+v, %v; want the copy", got, err)
+			}
+			*now = now.Add(FreshMaxAge)
+			if got, err := s.Credentials(ctx, "alice", "example.com"); err != nil || got.HA1MD5 != edited {
+				t.Fatalf("after FreshMaxAge: %+v, %v; want the row as edited", got, err)
+			}
+			other := New(d)
+			if err := other.SetPassword(ctx, "alice@example.com", "looking-glass"); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := s.Credentials(ctx, "alice", "example.com"); got.HA1MD5 != edited {
+				t.Fatalf("before the next version check: %q, want the copy still", got.HA1MD5)
+			}
+			*now = now.Add(VersionCheckInterval)
+			if got, err := s.Credentials(ctx, "alice", "example.com"); err != nil || got.HA1MD5 != hexMD5("alice:example.com:looking-glass") {
+				t.Fatalf("after the version check: %+v, %v; want the new password", got, err)
 			}
 		})
 	}

@@ -35,6 +35,8 @@ type Store struct {
 	last          *lastGood
 	lookupTimeout time.Duration
 
+	version versionWatch // users_version, for fresh copies (fresh.go)
+
 	credMu    sync.Mutex
 	credStmt  *sql.Stmt // the credentials query, prepared on first use
 	credRetry time.Time // no prepare before this after a failed one
@@ -76,7 +78,7 @@ func (s *Store) Add(ctx context.Context, aor, password string) error {
 		"INSERT INTO users (username, domain, ha1_md5, ha1_sha256, created_at) VALUES (?, ?, ?, ?, ?)"),
 		user, domain, md5, sha, s.now().Unix())
 	if err == nil {
-		return nil
+		return s.bumpVersion(ctx)
 	}
 	// A unique violation, reported the same way by every driver: the row is there.
 	var n int
@@ -101,7 +103,7 @@ func (s *Store) Delete(ctx context.Context, aor string) error {
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return fmt.Errorf("%w: %s@%s", ErrNotFound, user, domain)
 	}
-	return nil
+	return s.bumpVersion(ctx)
 }
 
 // SetPassword replaces the HA1 values of the user of aor. It returns
@@ -122,7 +124,7 @@ func (s *Store) SetPassword(ctx context.Context, aor, password string) error {
 		return fmt.Errorf("set password of %s@%s: %w", user, domain, err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n > 0 {
-		return nil
+		return s.bumpVersion(ctx)
 	}
 	// MySQL counts only changed rows: the same password again changes none.
 	_, err = s.get(ctx, user, domain)
@@ -196,10 +198,14 @@ func (s *Store) Credentials(ctx context.Context, username, domain string) (auth.
 		return auth.Credentials{}, auth.ErrUnknownUser
 	}
 	k := credKey{username, strings.ToLower(domain)}
+	c, version, ok := s.fresh(ctx, k)
+	if ok {
+		return c, nil
+	}
 	c, err := s.readCredentials(ctx, k)
 	switch {
 	case err == nil:
-		s.last.put(k, c, s.now())
+		s.last.put(k, c, s.now(), version)
 	case errors.Is(err, auth.ErrUnknownUser):
 		s.last.forget(k)
 	default:
