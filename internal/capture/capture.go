@@ -23,6 +23,13 @@ type Message struct {
 }
 
 // CallID returns the message's Call-ID, or "" when it has none.
+// clone returns m with a copy of Data: the ring reuses its buffers.
+func (m *Message) clone() Message {
+	c := *m
+	c.Data = append([]byte(nil), m.Data...)
+	return c
+}
+
 func (m *Message) CallID() string { return string(m.callID.of(m.Data)) }
 
 // Ring is a bounded buffer of recent messages, safe for concurrent use. A nil
@@ -51,23 +58,28 @@ func (r *Ring) Tap(in bool, p transport.Proto, local, remote netip.AddrPort, dat
 	if r == nil || len(data) > r.maxBytes {
 		return
 	}
-	m := Message{In: in, Transport: p, Local: local, Remote: remote, Data: append([]byte(nil), data...)}
-	m.callID = findCallID(m.Data)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for r.n > 0 && (r.n == len(r.buf) || r.bytes+len(data) > r.maxBytes) {
 		r.dropOldest()
 	}
-	m.Time = r.now() // taken under mu, so that ring order is time order
-	r.buf[(r.head+r.n)%len(r.buf)] = m
+	slot := &r.buf[(r.head+r.n)%len(r.buf)]
+	// The slot's old buffer is reused when it fits without wasting much:
+	// the ring then allocates nothing per message once it has wrapped.
+	buf := slot.Data[:0]
+	if cap(buf) < len(data) || cap(buf) > 2*len(data)+512 {
+		buf = make([]byte, 0, len(data))
+	}
+	buf = append(buf, data...)
+	// Time is taken under mu, so that ring order is time order.
+	*slot = Message{Time: r.now(), In: in, Transport: p, Local: local, Remote: remote, Data: buf, callID: findCallID(buf)}
 	r.n++
-	r.bytes += len(m.Data)
+	r.bytes += len(buf)
 }
 
-// dropOldest forgets the oldest message. mu must be held and n > 0.
 func (r *Ring) dropOldest() {
 	r.bytes -= len(r.buf[r.head].Data)
-	r.buf[r.head] = Message{}
+	r.buf[r.head] = Message{Data: r.buf[r.head].Data[:0]} // the buffer is kept for reuse
 	r.head = (r.head + 1) % len(r.buf)
 	r.n--
 }
@@ -103,7 +115,7 @@ func (r *Ring) Messages(callID string) []Message {
 	var out []Message
 	r.each(func(m *Message) bool {
 		if string(m.callID.of(m.Data)) == callID {
-			out = append(out, *m)
+			out = append(out, m.clone())
 		}
 		return true
 	})
@@ -120,7 +132,7 @@ func (r *Ring) Recent(n int) []Message {
 	skip := max(r.n-n, 0)
 	out := make([]Message, 0, r.n-skip)
 	for i := skip; i < r.n; i++ {
-		out = append(out, r.buf[(r.head+i)%len(r.buf)])
+		out = append(out, r.buf[(r.head+i)%len(r.buf)].clone())
 	}
 	return out
 }

@@ -207,3 +207,29 @@ func BenchmarkTap(b *testing.B) {
 		r.Tap(true, transport.UDP, local, remote, msg)
 	}
 }
+
+// TestTapReusesBuffers: once the ring has wrapped, Tap allocates nothing;
+// what Messages returned earlier is a copy that later Taps do not change.
+func TestTapReusesBuffers(t *testing.T) {
+	r := New(4)
+	msg := func(i int) []byte {
+		return []byte(fmt.Sprintf("OPTIONS sip:a@b SIP/2.0\r\nCall-ID: c%d\r\nContent-Length: 0\r\n\r\n", i%10))
+	}
+	for i := range 8 {
+		r.Tap(true, transport.UDP, netip.AddrPort{}, netip.AddrPort{}, msg(i))
+	}
+	kept := r.Messages("c7")
+	if len(kept) != 1 {
+		t.Fatalf("Messages(c7) = %d messages, want 1", len(kept))
+	}
+	before := string(kept[0].Data)
+	data := msg(9)
+	if n := testing.AllocsPerRun(100, func() {
+		r.Tap(true, transport.UDP, netip.AddrPort{}, netip.AddrPort{}, data)
+	}); n != 0 {
+		t.Errorf("Tap on a wrapped ring: %v allocations, want 0", n)
+	}
+	if string(kept[0].Data) != before {
+		t.Errorf("a message returned by Messages changed after later Taps: %q", kept[0].Data)
+	}
+}
