@@ -130,7 +130,7 @@ LIB=(python3 "$HERE/benchlib.py")
 PIN_C=(nice -n "$NICE" taskset -c "$CLIENT_CPU")
 PIN_S=(nice -n "$NICE" taskset -c "$SERVER_CPU")
 SB=("${PIN_C[@]}" python3 "$SHARED/sipbench.py")
-SPID=""; SNAME=""; SMODE=""; TPID=""
+SPID=""; SNAME=""; SMODE=""; TPID=""; LOGSUFFIX=""
 
 log() { echo "== $(date +%H:%M:%S) $*" | tee -a "$RAW/run.log" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -223,9 +223,10 @@ EOF
 log "env: $(python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e["cpu_model"], e["cpus"], "CPUs;", e["kamailio_version"], ";", e["sipp"], "; parley", e["parley_version"], e["parley_commit"])' "$RAW/env.json")"
 
 # ---------------------------------------------------------------- servers
-start_server() {  # name mode [keep-db]
+start_server() {  # name mode [keep-db|calls]
   SNAME="$1"; SMODE="$2"
-  local logf="$RAW/$1-$2.log"
+  case "${3:-}" in keep-db) LOGSUFFIX="-restart" ;; calls) LOGSUFFIX="-calls" ;; *) LOGSUFFIX="" ;; esac
+  local logf="$RAW/$1-$2$LOGSUFFIX.log"
   port_busy "$PORT" && die "UDP port $PORT is in use"
   if [ "$1" = kamailio ]; then
     if kamcmd -s "unix:$CTL_SOCK" core.uptime >/dev/null 2>&1; then
@@ -254,8 +255,6 @@ start_server() {  # name mode [keep-db]
       rm -f "$db" "$db"-*
       "$BIN" user import "$USERS" --domain "$TARGET_IP" --db "sqlite:$db" >> "$RAW/parley-import.log" 2>&1 \
         || die "parley user import failed, see $RAW/parley-import.log"
-    else
-      logf="$RAW/$1-$2-restart.log"
     fi
     local auth=()
     [ "$2" = noauth ] && auth=(--auth=false)
@@ -311,8 +310,7 @@ stop_server() {
   fi
   python3 -c 'import json,sys; print(json.dumps({"kind":"stop","server":sys.argv[1],"mode":sys.argv[2],"how":sys.argv[3]}))' \
     "$SNAME" "$SMODE" "$how" >> "$EXTRA"
-  local logf="$RAW/$SNAME-$SMODE.log"
-  [ -f "$RAW/$SNAME-$SMODE-restart.log" ] && logf="$RAW/$SNAME-$SMODE-restart.log"
+  local logf="$RAW/$SNAME-$SMODE$LOGSUFFIX.log"
   if grep -qE '^panic:|fatal error:|SIGSEGV|CRITICAL|core dumped' "$logf" 2>/dev/null; then
     problem "$SNAME" "$SMODE" "crash in the log: $(grep -m1 -E '^panic:|fatal error:|SIGSEGV|CRITICAL|core dumped' "$logf")"
   fi
@@ -333,7 +331,7 @@ mem() {  # label-suffix
     extra+=(--extra "threads=$(awk '/^Threads:/{print $2}' "/proc/$SPID/status")")
     # live heap after the last GC cycle (GODEBUG=gctrace=1 line "... A->B->C MB, D MB goal ...")
     local gcl
-    gcl=$(grep -h '^gc [0-9]' "$RAW/parley-$SMODE.log" "$RAW/parley-$SMODE-restart.log" 2>/dev/null | tail -1)
+    gcl=$(grep -h '^gc [0-9]' "$RAW/$SNAME-$SMODE$LOGSUFFIX.log" 2>/dev/null | tail -1)
     if [ -n "$gcl" ]; then
       extra+=(--extra "go_live_heap_mb_last_gc=$(echo "$gcl" | sed -E 's/.*->([0-9]+) MB, ([0-9]+) MB goal.*/\1/')")
       extra+=(--extra "go_heap_goal_mb=$(echo "$gcl" | sed -E 's/.*->([0-9]+) MB, ([0-9]+) MB goal.*/\2/')")
@@ -406,20 +404,26 @@ ramp() {  # scenario rates
 # ---------------------------------------------------------------- runs
 t_start=$(date +%s)
 for s in $SERVERS; do
-  start_server "$s" noauth
-  if want_reg; then
-    mem idle
-    fill
-    mem filled
-    server_alive && fixed_step reg_noauth "$FIXED_NOAUTH"
-    server_alive && ramp reg_noauth "$RATES_NOAUTH"
-  fi
   if want_calls; then
+    # Calls on a server of their own, started fresh: neither the registration
+    # runs' lingering transactions (Parley keeps them for Timer J, 32 s) and
+    # garbage nor 100,000 bindings weigh on the call figures, and the run
+    # without CDRs below starts from the same state.
+    start_server "$s" noauth calls
     server_alive && fixed_step call "$FIXED_CALL" call
     server_alive && ramp call "$RATES_CALL"
+    server_alive && mem "after the calls"
+    stop_server
   fi
+  want_reg || continue
+  start_server "$s" noauth
+  mem idle
+  fill
+  mem filled
+  server_alive && fixed_step reg_noauth "$FIXED_NOAUTH"
+  server_alive && ramp reg_noauth "$RATES_NOAUTH"
   server_alive && mem "after noauth load"
-  if [ "$s" = parley ] && want_reg && [ "$HOLD_WAIT" -gt 0 ]; then
+  if [ "$s" = parley ] && [ "$HOLD_WAIT" -gt 0 ]; then
     # Parley keeps each completed REGISTER transaction for Timer J (64*T1 = 32 s on
     # UDP, RFC 3261 17.2.2); Kamailio answers REGISTER statelessly. (Go returns
     # the memory to the system only after a GC cycle and the scavenger, so this
@@ -427,7 +431,7 @@ for s in $SERVERS; do
     sleep "$HOLD_WAIT"
     server_alive && mem "${HOLD_WAIT} s after noauth load"
   fi
-  if [ "$s" = parley ] && want_reg; then
+  if [ "$s" = parley ]; then
     # Parley restarted on the same database loads every binding: its memory
     # with N bindings, without the transactions of the fill (held for Timer J)
     # and the garbage they left.
@@ -449,7 +453,7 @@ if want_reg; then
   done
 fi
 if want_calls && [ "$CDR_COMPARE" = 1 ] && [[ " $SERVERS " == *" parley "* ]]; then
-  start_server parley-nocdr noauth
+  start_server parley-nocdr noauth calls
   server_alive && fixed_step call "$FIXED_CALL" call
   stop_server
 fi

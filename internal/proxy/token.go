@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"hash"
+	"sync"
 )
 
 // tokens signs the flows Parley writes into its Record-Route URIs (pf, pt)
@@ -25,7 +27,8 @@ import (
 // are ignored and the flow is reached by address.
 type tokens struct {
 	key   []byte
-	epoch string // epochLen hex digits, random per process
+	epoch string     // epochLen hex digits, random per process
+	macs  *sync.Pool // hash.Hash: HMAC-SHA256 keyed with key, reused (hmac.New allocates)
 }
 
 const (
@@ -51,20 +54,28 @@ func newTokens(secret []byte, epoch uint32) tokens {
 		rand.Read(b[:])
 		epoch = binary.BigEndian.Uint32(b[:])
 	}
-	return tokens{key: secret, epoch: fmt.Sprintf("%08x", epoch)}
+	return tokens{key: secret, epoch: fmt.Sprintf("%08x", epoch),
+		macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }}}
 }
 
 // mac is the truncated HMAC of kind, epoch and parts, each length-prefixed so
 // that no two different lists hash the same.
 func (k tokens) mac(kind string, epoch []byte, parts ...[]byte) []byte {
-	h := hmac.New(sha256.New, k.key)
+	h := k.macs.Get().(hash.Hash)
+	defer k.macs.Put(h)
+	h.Reset()
 	var n [4]byte
-	for _, p := range append([][]byte{[]byte(kind), epoch}, parts...) {
+	write := func(p []byte) {
 		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
 		h.Write(n[:])
 		h.Write(p)
 	}
-	return h.Sum(nil)[:macLen]
+	write([]byte(kind))
+	write(epoch)
+	for _, p := range parts {
+		write(p)
+	}
+	return h.Sum(make([]byte, 0, sha256.Size))[:macLen]
 }
 
 // sign returns the token "epoch.mac" for parts under this process's epoch.
