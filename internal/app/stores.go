@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -93,6 +94,13 @@ func openStores(cfg *config.Config, log *slog.Logger) (*stores, error) {
 	go location.Sweep(sweepCtx, loc, cfg.Location.SweepInterval.Std(), log)
 	n, _ := loc.Count(ctx)
 	log.Info("database ready", "db", d.Name(), "schema", db.LatestVersion(), "bindings", n)
+	if n > 0 {
+		// Loading the bindings left the garbage of every row scanned, and the
+		// heap grew to twice what stays: return it to the system now rather
+		// than at the runtime's pace (measured: 1.12 KB of resident memory
+		// per binding before, with 100,000 bindings).
+		debug.FreeOSMemory()
+	}
 	return s, nil
 }
 
