@@ -311,8 +311,11 @@ stop_server() {
   python3 -c 'import json,sys; print(json.dumps({"kind":"stop","server":sys.argv[1],"mode":sys.argv[2],"how":sys.argv[3]}))' \
     "$SNAME" "$SMODE" "$how" >> "$EXTRA"
   local logf="$RAW/$SNAME-$SMODE$LOGSUFFIX.log"
-  if grep -qE '^panic:|fatal error:|SIGSEGV|CRITICAL|core dumped' "$logf" 2>/dev/null; then
-    problem "$SNAME" "$SMODE" "crash in the log: $(grep -m1 -E '^panic:|fatal error:|SIGSEGV|CRITICAL|core dumped' "$logf")"
+  if grep -qE '^panic:|fatal error:|SIGSEGV|core dumped' "$logf" 2>/dev/null; then
+    problem "$SNAME" "$SMODE" "crash in the log: $(grep -m1 -E '^panic:|fatal error:|SIGSEGV|core dumped' "$logf")"
+  fi
+  if grep -q 'CRITICAL' "$logf" 2>/dev/null; then  # Kamailio's highest log level; not a crash
+    problem "$SNAME" "$SMODE" "$(grep -c 'CRITICAL' "$logf") CRITICAL log lines, first: $(grep -m1 'CRITICAL' "$logf" | cut -c1-300)"
   fi
   if [ "$SNAME" = parley ] && grep -q 'level=ERROR' "$logf" 2>/dev/null; then
     problem parley "$SMODE" "$(grep -c 'level=ERROR' "$logf") ERROR log lines, first: $(grep -m1 'level=ERROR' "$logf" | cut -c1-300)"
