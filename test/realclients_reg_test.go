@@ -1,12 +1,8 @@
 package test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -18,6 +14,8 @@ import (
 	"time"
 
 	"github.com/parley-sip/parley/internal/config"
+	"github.com/parley-sip/parley/internal/proctest"
+	"github.com/parley-sip/parley/test/internal/baresipctl"
 )
 
 // Real SIP clients registering with digest: sipsak 0.9.8 and baresip 1.0.0
@@ -123,43 +121,44 @@ func TestSipsakRegisterDigestRFC3261s22(t *testing.T) {
 
 // baresip is one running baresip with its ctrl_tcp connection.
 type baresip struct {
-	p      *proc
-	port   int // SIP port
-	conn   net.Conn
-	r      *bufio.Reader
-	events []map[string]any // events read so far
+	*baresipctl.Client
+	p    *proctest.Proc
+	port int // SIP port
 }
 
-// freeBaresipPort returns a port p for which UDP and TCP p, TCP p+1 (baresip's
-// TLS) and TCP p+5 (ctrl_tcp) were free a moment ago.
-func freeBaresipPort(t *testing.T) int {
+// startBaresip runs baresip with its own config directory, an empty accounts
+// file and ctrl_tcp, and connects to ctrl_tcp. It is killed by PID at the end.
+func startBaresip(t *testing.T, bin string) *baresip {
+	t.Helper()
+	cfg := baresipctl.Config{Base: freeBaresipBlock(t)}
+	dir := t.TempDir()
+	if err := cfg.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	p, err := proctest.Start("baresip", exec.Command(bin, "-s", "-f", dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.Kill()
+		if t.Failed() {
+			t.Logf("baresip output:\n%s", p.Log())
+		}
+	})
+	ctl, err := baresipctl.Dial("baresip", cfg.CtrlAddr(), 10*time.Second, p.Done())
+	if err != nil {
+		t.Fatalf("%v; log:\n%s", err, p.Log())
+	}
+	t.Cleanup(func() { ctl.Close() })
+	return &baresip{Client: ctl, p: p, port: cfg.Base}
+}
+
+// freeBaresipBlock returns a base port whose baresip ports were free a
+// moment ago (baresipctl.BlockFree).
+func freeBaresipBlock(t *testing.T) int {
 	t.Helper()
 	for range 64 {
-		p := 20000 + rand.IntN(30000)
-		ok := true
-		var closers []io.Closer
-		for _, try := range []struct {
-			network string
-			port    int
-		}{{"udp4", p}, {"tcp4", p}, {"tcp4", p + 1}, {"tcp4", p + 5}} {
-			addr := fmt.Sprintf("127.0.0.1:%d", try.port)
-			var c io.Closer
-			var err error
-			if try.network == "udp4" {
-				c, err = net.ListenPacket(try.network, addr)
-			} else {
-				c, err = net.Listen(try.network, addr)
-			}
-			if err != nil {
-				ok = false
-				break
-			}
-			closers = append(closers, c)
-		}
-		for _, c := range closers {
-			c.Close()
-		}
-		if ok {
+		if p := 20000 + rand.IntN(30000); baresipctl.BlockFree(p) {
 			return p
 		}
 	}
@@ -167,128 +166,24 @@ func freeBaresipPort(t *testing.T) int {
 	return 0
 }
 
-// startBaresip runs baresip with its own config directory, an empty accounts
-// file and ctrl_tcp, and connects to ctrl_tcp. It is killed by PID at the end.
-func startBaresip(t *testing.T, bin string) *baresip {
-	t.Helper()
-	dir := t.TempDir()
-	port := freeBaresipPort(t)
-	rtp := 30000 + rand.IntN(20000)
-	writeFile(t, filepath.Join(dir, "config"), fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-net_interface 127.0.0.1
-dns_server 127.0.0.1:53
-rtp_ports %d-%d
-module_path /usr/lib/baresip/modules
-module g711.so
-module ausine.so
-module aubridge.so
-module_app menu.so
-module_app ctrl_tcp.so
-ctrl_tcp_listen 127.0.0.1:%d
-module_tmp uuid.so
-module_tmp account.so
-audio_player aubridge,nowhere-%d
-audio_source ausine,440
-audio_alert aubridge,nowhere-%d
-ausrc_srate 48000
-ausrc_channels 2
-`, port, rtp, rtp+20, port+5, port, port))
-	writeFile(t, filepath.Join(dir, "accounts"), "")
-	b := &baresip{p: runProcess(t, bin, "-s", "-f", dir), port: port}
-	ctrl := fmt.Sprintf("127.0.0.1:%d", port+5)
-	if !waitFor(10*time.Second, func() bool {
-		c, err := net.DialTimeout("tcp", ctrl, 200*time.Millisecond)
-		if err == nil {
-			b.conn = c
-		}
-		return err == nil
-	}) {
-		t.Fatalf("baresip ctrl_tcp %s not up within 10 s; log:\n%s", ctrl, b.p.log)
-	}
-	b.r = bufio.NewReader(b.conn)
-	t.Cleanup(func() { b.conn.Close() })
-	return b
-}
-
-// runProcess starts bin with args, collecting its output; it is killed by its
-// PID if still running when the test ends.
-func runProcess(t *testing.T, bin string, args ...string) *proc {
-	t.Helper()
-	p := &proc{cmd: exec.Command(bin, args...), log: &lineLog{}, done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("%s output:\n%s", filepath.Base(bin), p.log)
-		}
-	})
-	return p
-}
-
-// command sends a ctrl_tcp command (a JSON netstring).
+// command sends a ctrl_tcp command without waiting for its response (the
+// test watches the events).
 func (b *baresip) command(t *testing.T, cmd, params string) {
 	t.Helper()
-	j, _ := json.Marshal(map[string]string{"command": cmd, "params": params, "token": "e2e"})
-	b.conn.SetWriteDeadline(time.Now().Add(replyTimeout))
-	if _, err := fmt.Fprintf(b.conn, "%d:%s,", len(j), j); err != nil {
-		t.Fatalf("ctrl_tcp %s: %v", cmd, err)
+	if err := b.Send(cmd, params, replyTimeout); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// next reads one netstring JSON object before deadline.
-func (b *baresip) next(deadline time.Time) (map[string]any, error) {
-	b.conn.SetReadDeadline(deadline)
-	n, err := b.r.ReadString(':')
-	if err != nil {
-		return nil, err
-	}
-	size, err := strconv.Atoi(strings.TrimSpace(n[:len(n)-1]))
-	if err != nil || size < 0 || size > 1<<20 {
-		return nil, fmt.Errorf("bad netstring length %q", n)
-	}
-	buf := make([]byte, size+1)
-	if _, err := io.ReadFull(b.r, buf); err != nil {
-		return nil, err
-	}
-	if buf[size] != ',' {
-		return nil, errors.New("netstring without ','")
-	}
-	var m map[string]any
-	return m, json.Unmarshal(buf[:size], &m)
-}
-
-// waitEvent waits up to d for an event whose type is one of types and returns it.
-func (b *baresip) waitEvent(t *testing.T, d time.Duration, types ...string) map[string]any {
+// waitEvent waits up to d for an event whose type is one of types ("A|B"),
+// since the phone started, and returns it.
+func (b *baresip) waitEvent(t *testing.T, d time.Duration, types string) baresipctl.Event {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		m, err := b.next(deadline)
-		if err != nil {
-			t.Fatalf("baresip: no %v event within %v (%v); events %v; log:\n%s", types, d, err, b.events, b.p.log)
-		}
-		b.events = append(b.events, m)
-		if m["event"] != true {
-			continue
-		}
-		for _, ty := range types {
-			if m["type"] == ty {
-				return m
-			}
-		}
+	ev, err := b.WaitEvent(0, d, types, nil)
+	if err != nil {
+		t.Fatalf("%v; log:\n%s", err, b.p.Log())
 	}
+	return ev
 }
 
 // account is a baresip account line for user over transport tr ("udp" or
@@ -316,7 +211,7 @@ func TestBaresipRegisterDigestRFC3261s10_22(t *testing.T) {
 			addUsers(t, s.cfg.DB, "alice@example.test")
 			b := startBaresip(t, bin)
 			b.command(t, "uanew", account("alice", testPassword, tr, s.addr(t, tr).String()))
-			ev := b.waitEvent(t, 10*time.Second, "REGISTER_OK", "REGISTER_FAIL")
+			ev := b.waitEvent(t, 10*time.Second, "REGISTER_OK|REGISTER_FAIL")
 			if ev["type"] != "REGISTER_OK" {
 				t.Fatalf("baresip over %s: %v", tr, ev)
 			}
@@ -335,7 +230,7 @@ func TestBaresipRegisterDigestRFC3261s10_22(t *testing.T) {
 			}
 			b.command(t, "quit", "")
 			select {
-			case <-b.p.done:
+			case <-b.p.Done():
 			case <-time.After(10 * time.Second):
 				t.Fatalf("baresip did not exit within 10 s of quit")
 			}
@@ -349,7 +244,7 @@ func TestBaresipRegisterDigestRFC3261s10_22(t *testing.T) {
 		addUsers(t, s.cfg.DB, "alice@example.test")
 		b := startBaresip(t, bin)
 		b.command(t, "uanew", account("alice", "wrong-password", "udp", s.addr(t, "udp").String()))
-		ev := b.waitEvent(t, 10*time.Second, "REGISTER_OK", "REGISTER_FAIL")
+		ev := b.waitEvent(t, 10*time.Second, "REGISTER_OK|REGISTER_FAIL")
 		if ev["type"] != "REGISTER_FAIL" || !strings.Contains(fmt.Sprint(ev["param"]), "403") {
 			t.Fatalf("wrong password: want REGISTER_FAIL 403, got %v", ev)
 		}
@@ -360,7 +255,7 @@ func TestBaresipRegisterDigestRFC3261s10_22(t *testing.T) {
 		addUsers(t, s.cfg.DB, "alice@example.test")
 		b := startBaresip(t, bin)
 		b.command(t, "uanew", account("alice", testPassword, "udp", s.addr(t, "udp").String()))
-		ev := b.waitEvent(t, 10*time.Second, "REGISTER_OK", "REGISTER_FAIL")
+		ev := b.waitEvent(t, 10*time.Second, "REGISTER_OK|REGISTER_FAIL")
 		b.command(t, "quit", "")
 		if ev["type"] != "REGISTER_OK" {
 			t.Fatalf("default algorithms: %v", ev)

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 const (
@@ -88,7 +90,7 @@ func TestConsoleInChromium(t *testing.T) {
 	start(t, "parley", exec.Command(bin, "serve", "--domain", "example.test", "--db", db,
 		"--listen", "udp:"+sipAddr, "--http", httpAddr))
 	base := "http://" + httpAddr
-	if !waitFor(10*time.Second, func() bool {
+	if !proctest.WaitFor(10*time.Second, func() bool {
 		res, err := http.Get(base + "/readyz")
 		if err == nil {
 			res.Body.Close()
@@ -144,9 +146,9 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 		io.WriteString(stdin, answer+"\n")
 	}
-	<-sp.done
-	if sp.err != nil {
-		t.Fatalf("console.spec.mjs failed (%v); see its output above", sp.err)
+	<-sp.Done()
+	if err := sp.Err(); err != nil {
+		t.Fatalf("console.spec.mjs failed (%v); see its output above", err)
 	}
 	t.Logf("browser test took %v", time.Since(began).Round(time.Millisecond))
 }
@@ -172,18 +174,18 @@ func (p *phones) do(req []string) error {
 		if err := p.bob.register("bob", bobPW, p.target, "auto"); err != nil {
 			return err
 		}
-		ma, mb := p.alice.mark(), p.bob.mark()
-		if err := p.alice.cmd("dial", "sip:bob@example.test"); err != nil {
+		ma, mb := p.alice.Mark(), p.bob.Mark()
+		if _, err := p.alice.Do("dial", "sip:bob@example.test"); err != nil {
 			return err
 		}
-		if _, err := p.alice.waitEvent(ma, 10*time.Second, "CALL_ESTABLISHED"); err != nil {
+		if _, err := p.alice.WaitEvent(ma, 10*time.Second, "CALL_ESTABLISHED", nil); err != nil {
 			return err
 		}
-		_, err := p.bob.waitEvent(mb, 5*time.Second, "CALL_ESTABLISHED")
+		_, err := p.bob.WaitEvent(mb, 5*time.Second, "CALL_ESTABLISHED", nil)
 		return err
 	case len(req) == 1 && req[0] == "hungup": // both phones saw the call end
 		for _, b := range []*baresip{p.alice, p.bob} {
-			if _, err := b.waitEvent(0, 10*time.Second, "CALL_CLOSED"); err != nil {
+			if _, err := b.WaitEvent(0, 10*time.Second, "CALL_CLOSED", nil); err != nil {
 				return err
 			}
 		}

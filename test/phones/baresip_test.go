@@ -1,53 +1,31 @@
 package phones
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
-	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/parley-sip/parley/internal/proctest"
+	"github.com/parley-sip/parley/test/internal/baresipctl"
 )
 
-// baresip 1.0.0 driven over ctrl_tcp (netstring JSON), with its SIP trace
-// (-s) on stdout. See /work/shared/notes/real-clients.md.
+// baresip 1.0.0 driven over ctrl_tcp (baresipctl), with its SIP trace (-s)
+// on stdout. See /work/shared/notes/real-clients.md.
 
 // event is one ctrl_tcp event.
-type event map[string]any
-
-func (e event) str(k string) string {
-	s, _ := e[k].(string)
-	return s
-}
-func (e event) typ() string   { return e.str("type") }
-func (e event) param() string { return e.str("param") }
-func (e event) id() string    { return e.str("id") }
-func (e event) peer() string  { return e.str("peeruri") }
+type event = baresipctl.Event
 
 type baresip struct {
-	name     string // for messages: "alice/udp"
-	p        *proc
-	sipPort  int // UDP and TCP; TLS is sipPort+1
-	ctrlPort int
-	rtpLo    int
-	rtpHi    int
-	conn     net.Conn
-
-	mu        sync.Mutex
-	events    []event
-	readErr   error
-	responses chan map[string]any
-	cmdMu     sync.Mutex
-	token     int
+	name    string // for messages: "alice/udp"
+	p       *proctest.Proc
+	ctl     *baresipctl.Client
+	sipPort int // UDP and TCP; TLS is sipPort+1
+	rtpLo   int
+	rtpHi   int
 }
 
 // startBaresip starts baresip with its own config dir (empty accounts file,
@@ -74,193 +52,42 @@ func startBaresipWith(t *testing.T, bin, name, certBoth string, pp *portPlan, vi
 		return nil, err
 	}
 	// block: SIP p (udp+tcp), TLS p+1, ctrl p+5, RTP p+10..p+29.
-	base, err := pp.block(40, func(p int) bool {
-		return portsFree([]int{p, p + 10, p + 12, p + 14}, []int{p, p + 1, p + 5})
-	})
+	base, err := pp.block(40, baresipctl.BlockFree)
 	if err != nil {
 		return nil, err
 	}
-	b := &baresip{name: name, sipPort: base, ctrlPort: base + 5, rtpLo: base + 10, rtpHi: base + 29,
-		responses: make(chan map[string]any, 16)}
-	tag := strings.NewReplacer("/", "-").Replace(name) + "-" + strconv.Itoa(base)
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-sip_certificate %s
-net_interface 127.0.0.1
-dns_server 127.0.0.1:53
-rtp_ports %d-%d
-module_path /usr/lib/baresip/modules
-module g711.so
-module ausine.so
-module aubridge.so
-module_app menu.so
-module_app ctrl_tcp.so
-ctrl_tcp_listen 127.0.0.1:%d
-module_tmp uuid.so
-module_tmp account.so
-audio_player aubridge,nowhere-%s
-audio_source ausine,440
-audio_alert aubridge,nowhere-%s
-ausrc_srate 48000
-ausrc_channels 2
-`, b.sipPort, certBoth, b.rtpLo, b.rtpHi, b.ctrlPort, tag, tag)
+	cfg := baresipctl.Config{Base: base, Certificate: certBoth,
+		Tag: strings.NewReplacer("/", "-").Replace(name) + "-" + strconv.Itoa(base)}
 	if video {
-		config += videoConfig
+		cfg.Extra = videoConfig
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
+	if err := cfg.Write(dir); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "accounts"), nil, 0o644); err != nil {
-		return nil, err
-	}
+	b := &baresip{name: name, sipPort: base, rtpLo: cfg.RTPMin(), rtpHi: cfg.RTPMax()}
 	b.p, err = startProc(t, "baresip "+name, nil, nil, bin, "-s", "-f", dir)
 	if err != nil {
 		return nil, err
 	}
-	ctrl := fmt.Sprintf("127.0.0.1:%d", b.ctrlPort)
-	if !waitFor(10*time.Second, func() bool {
-		if !b.p.running() {
-			return true
-		}
-		c, err := net.DialTimeout("tcp", ctrl, 200*time.Millisecond)
-		if err == nil {
-			b.conn = c
-		}
-		return err == nil
-	}) || b.conn == nil {
-		b.p.kill()
-		return nil, fmt.Errorf("baresip %s: ctrl_tcp %s not up within 10 s:\n%s", name, ctrl, tail(b.p.out.String(), 2000))
+	if b.ctl, err = baresipctl.Dial(name, cfg.CtrlAddr(), 10*time.Second, b.p.Done()); err != nil {
+		b.p.Kill()
+		return nil, fmt.Errorf("baresip %v:\n%s", err, proctest.Tail(b.p.Log(), 2000))
 	}
-	t.Cleanup(func() { b.conn.Close() })
-	go b.readLoop()
+	t.Cleanup(func() { b.ctl.Close() })
 	return b, nil
-}
-
-// readLoop reads netstrings: events are kept, responses go to b.responses.
-func (b *baresip) readLoop() {
-	r := bufio.NewReader(b.conn)
-	for {
-		m, err := readNetstring(r)
-		if err != nil {
-			b.mu.Lock()
-			b.readErr = err
-			b.mu.Unlock()
-			close(b.responses)
-			return
-		}
-		if m["event"] == true {
-			b.mu.Lock()
-			b.events = append(b.events, event(m))
-			b.mu.Unlock()
-			continue
-		}
-		if m["response"] == true {
-			select {
-			case b.responses <- m:
-			default: // nobody waits for it
-			}
-		}
-	}
-}
-
-func readNetstring(r *bufio.Reader) (map[string]any, error) {
-	n, err := r.ReadString(':')
-	if err != nil {
-		return nil, err
-	}
-	size, err := strconv.Atoi(strings.TrimSpace(n[:len(n)-1]))
-	if err != nil || size < 0 || size > 4<<20 {
-		return nil, fmt.Errorf("bad netstring length %q", n)
-	}
-	buf := make([]byte, size+1)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return nil, err
-	}
-	if buf[size] != ',' {
-		return nil, errors.New("netstring without ','")
-	}
-	var m map[string]any
-	return m, json.Unmarshal(buf[:size], &m)
 }
 
 // cmd sends a ctrl_tcp command and returns the response's data. A response
 // with ok=false is an error.
-func (b *baresip) cmd(command, params string) (string, error) {
-	b.cmdMu.Lock()
-	defer b.cmdMu.Unlock()
-	b.token++
-	tok := fmt.Sprintf("t%d", b.token)
-	j, _ := json.Marshal(map[string]string{"command": command, "params": params, "token": tok})
-	b.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	if _, err := fmt.Fprintf(b.conn, "%d:%s,", len(j), j); err != nil {
-		return "", fmt.Errorf("%s: ctrl_tcp %s: %v", b.name, command, err)
-	}
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case m, ok := <-b.responses:
-			if !ok {
-				return "", fmt.Errorf("%s: ctrl_tcp closed during %s: %v", b.name, command, b.readErr)
-			}
-			if m["token"] != tok {
-				continue
-			}
-			data, _ := m["data"].(string)
-			if m["ok"] != true {
-				return data, fmt.Errorf("%s: command %s %q failed: %s", b.name, command, params, strings.TrimSpace(data))
-			}
-			return data, nil
-		case <-timeout:
-			return "", fmt.Errorf("%s: no response to %s within 5 s", b.name, command)
-		}
-	}
-}
+func (b *baresip) cmd(command, params string) (string, error) { return b.ctl.Do(command, params) }
 
 // mark is the number of events seen so far; waitEvent looks at later ones.
-func (b *baresip) mark() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.events)
-}
+func (b *baresip) mark() int { return b.ctl.Mark() }
 
 // waitEvent waits up to d for an event after mark whose type is typ (or one
 // of "A|B") and for which match (if not nil) is true.
 func (b *baresip) waitEvent(mark int, d time.Duration, typ string, match func(event) bool) (event, error) {
-	var found event
-	types := strings.Split(typ, "|")
-	ok := waitFor(d, func() bool {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		for _, e := range b.events[min(mark, len(b.events)):] {
-			if slices.Contains(types, e.typ()) && (match == nil || match(e)) {
-				found = e
-				return true
-			}
-		}
-		return b.readErr != nil
-	})
-	if !ok || found == nil {
-		return nil, fmt.Errorf("%s: no %s event within %v (events since: %s)", b.name, typ, d, b.eventSummary(mark))
-	}
-	return found, nil
-}
-
-// eventSummary lists the types and params of events after mark (without
-// the periodic CALL_RTCP).
-func (b *baresip) eventSummary(mark int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var s []string
-	for _, e := range b.events[min(mark, len(b.events)):] {
-		if e.typ() == "CALL_RTCP" {
-			continue
-		}
-		s = append(s, e.typ()+"("+e.param()+")")
-	}
-	if b.readErr != nil {
-		s = append(s, "ctrl_tcp: "+b.readErr.Error())
-	}
-	return "[" + strings.Join(s, " ") + "]"
+	return b.ctl.WaitEvent(mark, d, typ, match)
 }
 
 // account is a baresip account line for user over tr ("udp", "tcp", "tls")
@@ -280,8 +107,8 @@ func (b *baresip) register(user, pw, tr, target, answermode string) error {
 	if err != nil {
 		return err
 	}
-	if ev.typ() != "REGISTER_OK" {
-		return fmt.Errorf("%s: %s %q", b.name, ev.typ(), ev.param())
+	if ev.Type() != "REGISTER_OK" {
+		return fmt.Errorf("%s: %s %q", b.name, ev.Type(), ev.Param())
 	}
 	return nil
 }
@@ -289,14 +116,12 @@ func (b *baresip) register(user, pw, tr, target, answermode string) error {
 // quit sends quit (baresip un-REGISTERs) and waits up to 5 s for the exit;
 // then it is killed by PID.
 func (b *baresip) quit() {
-	if !b.p.running() {
+	if !b.p.Running() {
 		return
 	}
-	j := `{"command":"quit","params":"","token":"quit"}`
-	b.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
-	fmt.Fprintf(b.conn, "%d:%s,", len(j), j)
-	if !b.p.wait(5 * time.Second) {
-		b.p.kill()
+	b.ctl.Send("quit", "", 2*time.Second)
+	if !b.p.Wait(5 * time.Second) {
+		b.p.Kill()
 	}
 }
 
@@ -456,7 +281,7 @@ const (
 // trace parses every complete SIP message baresip printed so far.
 func (b *baresip) trace() []sipMsg {
 	var msgs []sipMsg
-	parts := strings.Split(b.p.out.String(), traceOpen)
+	parts := strings.Split(b.p.Log(), traceOpen)
 	for _, part := range parts[1:] {
 		end := strings.Index(part, traceClose)
 		if end < 0 {
@@ -508,7 +333,7 @@ func (b *baresip) sent(s *parley, m sipMsg) bool {
 // true.
 func (b *baresip) findMsg(mark int, d time.Duration, match func(sipMsg) bool) (sipMsg, bool) {
 	var found sipMsg
-	ok := waitFor(d, func() bool {
+	ok := proctest.WaitFor(d, func() bool {
 		msgs := b.trace()
 		for _, m := range msgs[min(mark, len(msgs)):] {
 			if match(m) {

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // ---- scenario 1: REGISTER with digest ----
@@ -60,11 +62,11 @@ func (b *bench) registerCarol(p *pair) error {
 	p.carol = l
 	if err := l.waitRegistered(15 * time.Second); err != nil {
 		return withDetail(failf("linphonec carol: %v", firstLine(err)),
-			"\n"+err.Error()+"\n--- liblinphone log (tail) ---\n"+tail(l.debug(), 6000))
+			"\n"+err.Error()+"\n--- liblinphone log (tail) ---\n"+proctest.Tail(l.debug(), 6000))
 	}
 	dbg := l.debug()
 	if !strings.Contains(dbg, "SIP/2.0 401") || !regexp.MustCompile(`(?i)Authorization:\s*Digest[^\n]*username="carol"`).MatchString(dbg) {
-		return withDetail(failf("linphonec registered, but its log shows no 401 → REGISTER with Authorization"), tail(dbg, 6000))
+		return withDetail(failf("linphonec registered, but its log shows no 401 → REGISTER with Authorization"), proctest.Tail(dbg, 6000))
 	}
 	sentTo := regexp.MustCompile(`message sent to \[(\w+)://([0-9.:]+)\][^\n]*\nREGISTER `)
 	for _, m := range sentTo.FindAllStringSubmatch(dbg, -1) {
@@ -92,12 +94,12 @@ func dial(from, to *baresip, user string) (string, error) {
 	ev, err := from.waitEvent(mf, evWait, "CALL_ESTABLISHED", nil)
 	if err != nil {
 		if c, _ := from.waitEvent(mf, 0, "CALL_CLOSED", nil); c != nil {
-			return "", failf("%s: call to %s closed: %q", from.name, user, c.param())
+			return "", failf("%s: call to %s closed: %q", from.name, user, c.Param())
 		}
 		return "", err
 	}
-	id := ev.id()
-	if _, err := to.waitEvent(mt, shortWait, "CALL_ESTABLISHED", func(e event) bool { return e.id() == id }); err != nil {
+	id := ev.ID()
+	if _, err := to.waitEvent(mt, shortWait, "CALL_ESTABLISHED", func(e event) bool { return e.ID() == id }); err != nil {
 		return "", err
 	}
 	return id, nil
@@ -117,7 +119,7 @@ func (b *bench) checkRTP(x, y *baresip) error {
 // checkMediaWait is checkRTP for the kind ("audio", "video") stream.
 func (b *bench) checkMediaWait(x, y *baresip, kind string) error {
 	var err error
-	waitFor(rtpWait, func() bool {
+	proctest.WaitFor(rtpWait, func() bool {
 		err = b.checkMedia(x, y, kind)
 		return err == nil
 	})
@@ -178,7 +180,7 @@ func (st audioStats) onlyFrom(srv *parley, me, kind, want, peer string) error {
 // received and sent (it does not show from where).
 func (b *bench) checkRTPLinphone(ph *baresip, l *linphone, lmark int) error {
 	var err error
-	waitFor(rtpWait, func() bool {
+	proctest.WaitFor(rtpWait, func() bool {
 		var st audioStats
 		if st, err = ph.audioDebug(); err != nil {
 			return false
@@ -210,7 +212,7 @@ func (b *bench) callRTP(p *pair) error {
 		ph *baresip
 		m  int
 	}{{p.alice, ma}, {p.bob, mb}} {
-		if _, err := c.ph.waitEvent(c.m, shortWait, "CALL_RTPESTAB", func(e event) bool { return e.id() == id }); err != nil {
+		if _, err := c.ph.waitEvent(c.m, shortWait, "CALL_RTPESTAB", func(e event) bool { return e.ID() == id }); err != nil {
 			return err
 		}
 	}
@@ -264,7 +266,7 @@ func (b *bench) hangup(p *pair, fromCaller bool) error {
 	if _, err := by.cmd("hangup", ""); err != nil {
 		return err
 	}
-	isCall := func(e event) bool { return e.id() == id }
+	isCall := func(e event) bool { return e.ID() == id }
 	if _, err := by.waitEvent(mb, shortWait, "CALL_CLOSED", isCall); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parley-sip/parley/internal/acc"
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // cdrPhase is one Parley (one database, one CDR file) and its phones.
@@ -114,7 +115,7 @@ func (ph *cdrPhase) hangup(id string, caller, callee *baresip, byCaller bool) er
 	if _, err := by.cmd("hangup", ""); err != nil {
 		return err
 	}
-	isCall := func(e event) bool { return e.id() == id }
+	isCall := func(e event) bool { return e.ID() == id }
 	if _, err := by.waitEvent(mb, shortWait, "CALL_CLOSED", isCall); err != nil {
 		return err
 	}
@@ -169,7 +170,7 @@ func (ph *cdrPhase) busy(label string) ([]cdrWant, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := in.id()
+	id := in.ID()
 	ph.seen[id] = true
 	if _, err := a.waitEvent(ma, shortWait, "CALL_RINGING", nil); err != nil {
 		return nil, err
@@ -194,7 +195,7 @@ func (ph *cdrPhase) busy(label string) ([]cdrWant, error) {
 // decline: carol on linphonec declines alice's call (`terminate` on an
 // incoming call sends 603; baresip 1.0.0 cannot).
 func (ph *cdrPhase) decline(label string) ([]cdrWant, error) {
-	if ph.carol == nil || !ph.carol.p.running() {
+	if ph.carol == nil || !ph.carol.p.Running() {
 		if ph.b.noLinphone != nil {
 			return nil, ph.b.noLinphone
 		}
@@ -223,7 +224,7 @@ func (ph *cdrPhase) decline(label string) ([]cdrWant, error) {
 	}
 	ph.seen[final.callID()] = true
 	if final.code() != 603 {
-		return nil, withDetail(failf("carol declined (603), alice got %q", final.start), "\n"+tail(l.debug(), 4000))
+		return nil, withDetail(failf("carol declined (603), alice got %q", final.start), "\n"+proctest.Tail(l.debug(), 4000))
 	}
 	return []cdrWant{{label: label, callID: final.callID(), caller: aor("alice"), callee: aor("carol"),
 		disp: acc.Declined, codes: []int{603}, missed: true, from: tDial, to: time.Now()}}, nil
@@ -246,7 +247,7 @@ func (ph *cdrPhase) cancel(label string) ([]cdrWant, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := in.id()
+	id := in.ID()
 	ph.seen[id] = true
 	if _, err := a.waitEvent(ma, shortWait, "CALL_RINGING", nil); err != nil {
 		return nil, err
@@ -293,7 +294,7 @@ func (ph *cdrPhase) noAnswer(label string) ([]cdrWant, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := in.id()
+	id := in.ID()
 	ph.seen[id] = true
 	if _, err := a.waitEvent(ma, shortWait, "CALL_RINGING", nil); err != nil {
 		return nil, err
@@ -411,21 +412,21 @@ func (ph *cdrPhase) transfer(label string) ([]cdrWant, error) {
 	if _, ok := b.findMsg(tb, shortWait, func(m sipMsg) bool { return m.code() == 202 && m.cseqMethod() == "REFER" }); !ok {
 		return nil, failf("bob's REFER got no 202: %s", b.traceSummary(ph.srv.parley, tb))
 	}
-	ev, err := a.waitEvent(ma, evWait, "CALL_ESTABLISHED", func(ev event) bool { return ev.id() != id1 && strings.Contains(ev.peer(), "erin") })
+	ev, err := a.waitEvent(ma, evWait, "CALL_ESTABLISHED", func(ev event) bool { return ev.ID() != id1 && strings.Contains(ev.Peer(), "erin") })
 	if err != nil {
 		return nil, withDetail(err, "\nalice: "+a.traceSummary(ph.srv.parley, ta))
 	}
-	id2 := ev.id()
+	id2 := ev.ID()
 	ph.seen[id2] = true
 	tEst2 := time.Now()
-	if _, err := e.waitEvent(me, shortWait, "CALL_ESTABLISHED", func(ev event) bool { return ev.id() == id2 }); err != nil {
+	if _, err := e.waitEvent(me, shortWait, "CALL_ESTABLISHED", func(ev event) bool { return ev.ID() == id2 }); err != nil {
 		return nil, err
 	}
 	for _, p := range []struct {
 		ph *baresip
 		m  int
 	}{{b, mb}, {a, ma}} {
-		if _, err := p.ph.waitEvent(p.m, shortWait, "CALL_CLOSED", func(ev event) bool { return ev.id() == id1 }); err != nil {
+		if _, err := p.ph.waitEvent(p.m, shortWait, "CALL_CLOSED", func(ev event) bool { return ev.ID() == id1 }); err != nil {
 			return nil, withDetail(err, "\nbob: "+b.traceSummary(ph.srv.parley, tb))
 		}
 	}
@@ -505,7 +506,7 @@ func (ph *cdrPhase) operatorEnd(label string) ([]cdrWant, error) {
 		m  int
 		tm int
 	}{{a, ma, ta}, {b, mb, tb}} {
-		if _, err := p.ph.waitEvent(p.m, shortWait, "CALL_CLOSED", func(ev event) bool { return ev.id() == id }); err != nil {
+		if _, err := p.ph.waitEvent(p.m, shortWait, "CALL_CLOSED", func(ev event) bool { return ev.ID() == id }); err != nil {
 			c.fail("%v; %s's trace: %s", err, p.ph.name, p.ph.traceSummary(ph.srv.parley, p.tm))
 			continue
 		}
@@ -543,7 +544,7 @@ func (ph *cdrPhase) maxDuration(label string, max time.Duration) ([]cdrWant, err
 		m  int
 		tm int
 	}{{a, ma, ta}, {b, mb, tb}} {
-		if _, err := p.ph.waitEvent(p.m, max+shortWait, "CALL_CLOSED", func(ev event) bool { return ev.id() == id }); err != nil {
+		if _, err := p.ph.waitEvent(p.m, max+shortWait, "CALL_CLOSED", func(ev event) bool { return ev.ID() == id }); err != nil {
 			c.fail("%v; %s's trace: %s", err, p.ph.name, p.ph.traceSummary(ph.srv.parley, p.tm))
 			continue
 		}
@@ -603,7 +604,7 @@ func lpMessages(log string) []lpMsg {
 // messages for which match is true.
 func lpFind(l *linphone, skip int, d time.Duration, match func(lpMsg) bool) (lpMsg, bool) {
 	var found lpMsg
-	ok := waitFor(d, func() bool {
+	ok := proctest.WaitFor(d, func() bool {
 		ms := lpMessages(l.debug())
 		for _, m := range ms[min(skip, len(ms)):] {
 			if match(m) {
@@ -629,7 +630,7 @@ func referredByOf(m sipMsg) string {
 // and, as transferee, copies it into the INVITE (baresip 1.0.0 does neither,
 // see transfer), so this is where referred_by is checked.
 func (ph *cdrPhase) transferLinphone(label string) ([]cdrWant, error) {
-	if ph.carol == nil || ph.dave == nil || !ph.carol.p.running() || !ph.dave.p.running() {
+	if ph.carol == nil || ph.dave == nil || !ph.carol.p.Running() || !ph.dave.p.Running() {
 		if ph.b.noLinphone != nil {
 			return nil, ph.b.noLinphone
 		}
@@ -641,7 +642,7 @@ func (ph *cdrPhase) transferLinphone(label string) ([]cdrWant, error) {
 	tDial := time.Now()
 	c.send("call sip:dave@" + domain)
 	if _, err := d.waitOut(md, evWait, regexp.MustCompile(`Call \d+ with [^\n]*carol[^\n]* connected`)); err != nil {
-		return nil, withDetail(err, "\ncarol:\n"+tail(c.p.out.String(), 1500))
+		return nil, withDetail(err, "\ncarol:\n"+proctest.Tail(c.p.Log(), 1500))
 	}
 	if _, err := c.waitOut(mc, shortWait, regexp.MustCompile(`Call \d+ with [^\n]*dave[^\n]* connected`)); err != nil {
 		return nil, err
@@ -663,11 +664,11 @@ func (ph *cdrPhase) transferLinphone(label string) ([]cdrWant, error) {
 	if _, ok := lpFind(c, cm, shortWait, func(m lpMsg) bool { return !m.sent && m.code() == 202 && m.cseqMethod() == "REFER" }); !ok {
 		return nil, failf("carol's REFER got no 202")
 	}
-	ev, err := e.waitEvent(me, evWait, "CALL_ESTABLISHED", func(ev event) bool { return strings.Contains(ev.peer(), "dave") })
+	ev, err := e.waitEvent(me, evWait, "CALL_ESTABLISHED", func(ev event) bool { return strings.Contains(ev.Peer(), "dave") })
 	if err != nil {
-		return nil, withDetail(err, "\ndave:\n"+tail(d.p.out.String(), 1500))
+		return nil, withDetail(err, "\ndave:\n"+proctest.Tail(d.p.Log(), 1500))
 	}
-	id2 := ev.id()
+	id2 := ev.ID()
 	ph.seen[id2] = true
 	tEst2 := time.Now()
 	// The first call: ended by one of them after the transfer, or by carol now.
@@ -704,7 +705,7 @@ func (ph *cdrPhase) transferLinphone(label string) ([]cdrWant, error) {
 	if _, err := e.cmd("hangup", ""); err != nil {
 		return nil, err
 	}
-	if _, err := e.waitEvent(me, shortWait, "CALL_CLOSED", func(ev event) bool { return ev.id() == id2 }); err != nil {
+	if _, err := e.waitEvent(me, shortWait, "CALL_CLOSED", func(ev event) bool { return ev.ID() == id2 }); err != nil {
 		return nil, err
 	}
 	if _, err := d.waitOut(md, shortWait, regexp.MustCompile(`Call \d+ with [^\n]*erin[^\n]* ended`)); err != nil {

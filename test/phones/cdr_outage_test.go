@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/parley-sip/parley/internal/acc"
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // dbAway makes PostgreSQL refuse Parley's connections to database name (and
@@ -16,7 +17,7 @@ func (ph *cdrPhase) dbAway(name string) error {
 	}
 	var n int
 	var err error
-	if !waitFor(5*time.Second, func() bool { n, err = ph.b.pg.backends(name); return err == nil && n == 0 }) {
+	if !proctest.WaitFor(5*time.Second, func() bool { n, err = ph.b.pg.backends(name); return err == nil && n == 0 }) {
 		return failf("%d connections to %s still open 5 s after pg_terminate_backend (%v)", n, name, err)
 	}
 	if _, err := ph.db.records(); err == nil {
@@ -45,11 +46,11 @@ func (ph *cdrPhase) outageWithAuth(name string) {
 		if err != nil {
 			return err
 		}
-		if ev.typ() == "CALL_ESTABLISHED" {
-			id := ev.id()
+		if ev.Type() == "CALL_ESTABLISHED" {
+			id := ev.ID()
 			ph.seen[id] = true
 			tEst := time.Now()
-			if _, err := b.waitEvent(mb, shortWait, "CALL_ESTABLISHED", func(e event) bool { return e.id() == id }); err != nil {
+			if _, err := b.waitEvent(mb, shortWait, "CALL_ESTABLISHED", func(e event) bool { return e.ID() == id }); err != nil {
 				return err
 			}
 			time.Sleep(500 * time.Millisecond)
@@ -89,7 +90,7 @@ func (ph *cdrPhase) outageWithAuth(name string) {
 				final.callID(), final.start, storeErr, a.traceSummary(ph.srv.parley, ta))}
 		}
 		return failf("with the database refusing connections alice's call to bob got %q: %s\nparley: %s",
-			final.start, a.traceSummary(ph.srv.parley, ta), tail(plog, 1500))
+			final.start, a.traceSummary(ph.srv.parley, ta), proctest.Tail(plog, 1500))
 	})
 	for _, p := range []*baresip{ph.alice, ph.bob} {
 		p.hangupAll()
@@ -120,7 +121,7 @@ func (ph *cdrPhase) outage(name string) {
 		time.Sleep(300 * time.Millisecond)
 		tHang := time.Now()
 		if err := ph.hangup(id, a, b, false); err != nil {
-			return withDetail(failf("the call answered before the outage: %v", err), "\nparley:\n"+tail(ph.srv.log(), 3000))
+			return withDetail(failf("the call answered before the outage: %v", err), "\nparley:\n"+proctest.Tail(ph.srv.log(), 3000))
 		}
 		outWants = append(outWants, cdrWant{label: "answered before, ended during the outage", callID: id,
 			caller: aor("alice"), callee: aor("bob"), disp: acc.Answered, codes: []int{200}, hangupBy: acc.ByCallee,
@@ -143,7 +144,7 @@ func (ph *cdrPhase) outage(name string) {
 			ws, err := call.f(call.label)
 			if err != nil {
 				return withDetail(failf("%s: the call did not go as it does with the database up: %v", call.label, err),
-					"\nparley:\n"+tail(ph.srv.log(), 3000))
+					"\nparley:\n"+proctest.Tail(ph.srv.log(), 3000))
 			}
 			outWants = append(outWants, ws...)
 		}
@@ -173,7 +174,7 @@ func (ph *cdrPhase) outage(name string) {
 		c := waitRecords(ph.stores[:1], 45*time.Second, outWants...)
 		arrived := time.Since(tBack)
 		if err := c.err(); err != nil {
-			return withDetail(err, "\nparley:\n"+tail(ph.srv.log(), 3000))
+			return withDetail(err, "\nparley:\n"+proctest.Tail(ph.srv.log(), 3000))
 		}
 		// A little longer: a retried batch must not add a second copy.
 		time.Sleep(2 * time.Second)

@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/parley-sip/parley/internal/acc"
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 var cdrUsers = map[string]string{
@@ -155,7 +156,7 @@ func (b *cdrBench) newPhase(name, dsn, config string, http bool, timerC time.Dur
 				ph.erin = p
 			}
 			if err := p.register(u, cdrUsers[u], "udp", ph.srv.addr["udp"], "auto"); err != nil {
-				return withDetail(err, phoneLogs(p)+"\nparley:\n"+tail(ph.srv.log(), 3000))
+				return withDetail(err, phoneLogs(p)+"\nparley:\n"+proctest.Tail(ph.srv.log(), 3000))
 			}
 		}
 		if full && b.noLinphone == nil {
@@ -172,7 +173,7 @@ func (b *cdrBench) newPhase(name, dsn, config string, http bool, timerC time.Dur
 			}
 			for _, l := range []*linphone{ph.carol, ph.dave} {
 				if err := l.waitRegistered(15 * time.Second); err != nil {
-					return withDetail(failf("linphonec %s: %v", l.name, firstLine(err)), "\n"+tail(l.debug(), 4000))
+					return withDetail(failf("linphonec %s: %v", l.name, firstLine(err)), "\n"+proctest.Tail(l.debug(), 4000))
 				}
 			}
 		}
@@ -196,7 +197,7 @@ func (ph *cdrPhase) quit() {
 			l.quit()
 		}
 	}
-	if ph.srv != nil && ph.srv.p.running() {
+	if ph.srv != nil && ph.srv.p.Running() {
 		ph.srv.stop()
 	}
 }
@@ -340,7 +341,7 @@ func (ph *cdrPhase) restart() {
 		}
 		tStopped := time.Now()
 		if !strings.Contains(ph.srv.log(), "draining") {
-			return failf("parley did not log draining after SIGTERM:\n%s", tail(ph.srv.log(), 2000))
+			return failf("parley did not log draining after SIGTERM:\n%s", proctest.Tail(ph.srv.log(), 2000))
 		}
 		// Parley is down: each store already holds every record, the 404 included.
 		before := append(append([]cdrWant{}, ph.wants...), ws...)
@@ -360,7 +361,7 @@ func (ph *cdrPhase) restart() {
 			c.fails = append(c.fails, checkOne(s.name(), rs, ws[0], 0).fails...)
 		}
 		if err := c.err(); err != nil {
-			return withDetail(err, "\nparley log:\n"+tail(ph.srv.log(), 3000))
+			return withDetail(err, "\nparley log:\n"+proctest.Tail(ph.srv.log(), 3000))
 		}
 		ph.wants = before
 		// The call up at SIGTERM was ended by Parley with a BYE to both
@@ -375,7 +376,7 @@ func (ph *cdrPhase) restart() {
 			}
 		}
 		closedAtStop := false
-		if _, err := a.waitEvent(ma, shortWait, "CALL_CLOSED", func(e event) bool { return e.id() == idX }); err == nil {
+		if _, err := a.waitEvent(ma, shortWait, "CALL_CLOSED", func(e event) bool { return e.ID() == idX }); err == nil {
 			closedAtStop = true
 		}
 		if err := ph.srv.start(ph.b.t); err != nil {
@@ -384,8 +385,8 @@ func (ph *cdrPhase) restart() {
 		// The call still up ends through the new Parley.
 		if !closedAtStop {
 			a.cmd("hangup", "")
-			a.waitEvent(ma, shortWait, "CALL_CLOSED", func(e event) bool { return e.id() == idX })
-			b.waitEvent(mb, shortWait, "CALL_CLOSED", func(e event) bool { return e.id() == idX })
+			a.waitEvent(ma, shortWait, "CALL_CLOSED", func(e event) bool { return e.ID() == idX })
+			b.waitEvent(mb, shortWait, "CALL_CLOSED", func(e event) bool { return e.ID() == idX })
 		}
 		wantX = &cdrWant{label: "call up at SIGTERM", callID: idX, caller: aor("alice"), callee: aor("bob"),
 			disp: acc.Answered, codes: []int{200}, hangupBy: acc.BySystem,

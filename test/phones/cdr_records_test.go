@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parley-sip/parley/internal/acc"
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // cdrWant is the record one INVITE must produce.
@@ -167,22 +168,18 @@ func (s cliStore) name() string { return s.label }
 
 func (s cliStore) records() ([]acc.Record, error) {
 	cmd := exec.Command(s.bin, "cdr", "list", "--json", "--limit", "0", "--db", s.dsn)
-	var stdout, stderr syncBuf
+	var stdout, stderr proctest.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
+	p, err := proctest.Start("parley cdr list", cmd)
+	if err != nil {
 		return nil, err
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return nil, fmt.Errorf("parley cdr list --json --db %s: %v: %s", s.dsn, err, strings.TrimSpace(stderr.String()))
-		}
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		<-done
+	if !p.Wait(20 * time.Second) {
+		p.Kill()
 		return nil, fmt.Errorf("parley cdr list --db %s: no answer within 20 s", s.dsn)
+	}
+	if err := p.Err(); err != nil {
+		return nil, fmt.Errorf("parley cdr list --json --db %s: %v: %s", s.dsn, err, strings.TrimSpace(stderr.String()))
 	}
 	return parseJSONLines([]byte(stdout.String()))
 }
@@ -241,7 +238,7 @@ func waitRecords(stores []cdrStore, d time.Duration, wants ...cdrWant) cdrChecks
 	for _, s := range stores {
 		var rs []acc.Record
 		var err error
-		waitFor(d, func() bool {
+		proctest.WaitFor(d, func() bool {
 			rs, err = s.records()
 			if err != nil {
 				return false

@@ -16,6 +16,7 @@ import (
 
 	"github.com/parley-sip/parley/internal/db"
 	"github.com/parley-sip/parley/internal/db/dbtest"
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // Administrator of the management API for `parley calls`.
@@ -51,7 +52,7 @@ func startCDRServer(t *testing.T, bin, dir string, pp *portPlan, o cdrServerOpts
 	if err := os.MkdirAll(sdir, 0o755); err != nil {
 		return nil, err
 	}
-	base, err := pp.block(10, func(p int) bool { return portsFree([]int{p}, []int{p, p + 1}) })
+	base, err := pp.block(10, func(p int) bool { return proctest.PortsFree([]int{p}, []int{p, p + 1}) })
 	if err != nil {
 		return nil, err
 	}
@@ -93,17 +94,17 @@ func (s *cdrServer) start(t *testing.T) error {
 	}
 	s.p = p
 	s.addr = map[string]string{}
-	ok := waitFor(15*time.Second, func() bool {
-		for _, m := range listeningRE.FindAllStringSubmatch(p.out.String(), -1) {
+	ok := proctest.WaitFor(15*time.Second, func() bool {
+		for _, m := range listeningRE.FindAllStringSubmatch(p.Log(), -1) {
 			s.addr[strings.ToLower(m[1])] = m[2]
 		}
 		if s.addr["udp"] == "" {
-			return !p.running()
+			return !p.Running()
 		}
-		return s.http == "" || httpUp(s.http) || !p.running()
+		return s.http == "" || httpUp(s.http) || !p.Running()
 	})
-	if !ok || s.addr["udp"] == "" || !p.running() {
-		return fmt.Errorf("parley %s did not come up within 15 s (listeners %v):\n%s", s.name, s.addr, tail(p.out.String(), 3000))
+	if !ok || s.addr["udp"] == "" || !p.Running() {
+		return fmt.Errorf("parley %s did not come up within 15 s (listeners %v):\n%s", s.name, s.addr, proctest.Tail(p.Log(), 3000))
 	}
 	return nil
 }
@@ -121,24 +122,24 @@ func httpUp(addr string) bool {
 // stop sends SIGTERM and waits up to 40 s for exit status 0 (Parley drains,
 // then flushes the call records; its writer gives up after 30 s).
 func (s *cdrServer) stop() error {
-	if !s.p.running() {
-		return fmt.Errorf("parley %s had already exited: %v", s.name, s.p.err)
+	if !s.p.Running() {
+		return fmt.Errorf("parley %s had already exited: %v", s.name, s.p.Err())
 	}
-	if err := s.p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := s.p.Signal(syscall.SIGTERM); err != nil {
 		return err
 	}
-	if !s.p.wait(40 * time.Second) {
-		s.p.kill()
+	if !s.p.Wait(40 * time.Second) {
+		s.p.Kill()
 		return fmt.Errorf("parley %s did not exit within 40 s of SIGTERM", s.name)
 	}
-	if s.p.err != nil {
-		return fmt.Errorf("parley %s exited with %v after SIGTERM:\n%s", s.name, s.p.err, tail(s.p.out.String(), 2000))
+	if s.p.Err() != nil {
+		return fmt.Errorf("parley %s exited with %v after SIGTERM:\n%s", s.name, s.p.Err(), proctest.Tail(s.p.Log(), 2000))
 	}
 	return nil
 }
 
 // log is Parley's output so far.
-func (s *cdrServer) log() string { return s.p.out.String() }
+func (s *cdrServer) log() string { return s.p.Log() }
 
 // parleyCalls runs `parley calls [args...] --http ADDR --admin root --password PW`.
 func (s *cdrServer) parleyCalls(args ...string) (string, error) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // ---- scenario 14: a conference hosted by one phone ----
@@ -44,7 +46,7 @@ func (b *bench) conference(p *pair) error {
 	if _, err := l.waitCalls(shortWait, func(rows [][]string) bool {
 		return len(rows) == 2 && rowsAre(rows, "StreamsRunning", "conferencing")
 	}); err != nil {
-		return withDetail(err, "\n"+tail(l.p.out.String(), 2000))
+		return withDetail(err, "\n"+proctest.Tail(l.p.Log(), 2000))
 	}
 	if err := b.conferenceMedia(l, guests); err != nil {
 		return err
@@ -77,7 +79,7 @@ func (b *bench) callHost(g *baresip, l *linphone, second bool) (id, callNo strin
 	if err != nil {
 		return "", "", err
 	}
-	return ev.id(), callNo, nil
+	return ev.ID(), callNo, nil
 }
 
 // focusReinvite waits for the re-INVITE that makes g's call part of the
@@ -128,7 +130,7 @@ func (b *bench) conferenceMedia(l *linphone, guests []*baresip) error {
 			return err
 		}
 		var st audioStats
-		waitFor(rtpWait, func() bool {
+		proctest.WaitFor(rtpWait, func() bool {
 			if st, err = g.audioDebug(); err != nil {
 				return false
 			}
@@ -165,7 +167,7 @@ func (b *bench) hangupConference(l *linphone, guests []*baresip, ids []string) e
 	}
 	l.send("terminate all")
 	for i, g := range guests {
-		if _, err := g.waitEvent(marks[i], shortWait, "CALL_CLOSED", func(e event) bool { return e.id() == ids[i] }); err != nil {
+		if _, err := g.waitEvent(marks[i], shortWait, "CALL_CLOSED", func(e event) bool { return e.ID() == ids[i] }); err != nil {
 			return err
 		}
 		if _, ok := g.findMsg(tms[i], msgWait, func(m sipMsg) bool {

@@ -3,6 +3,8 @@ package phones
 import (
 	"regexp"
 	"strings"
+
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // ---- scenario 10: forking ----
@@ -37,9 +39,9 @@ func (b *bench) fork(p *pair, extra *[]*baresip) error {
 	if err != nil {
 		return withDetail(failf("the second registration did not ring: %v", err), "\nalice: "+p.alice.traceSummary(b.srv, ta))
 	}
-	id := in1.id()
-	if in2.id() != id {
-		return failf("the two branches have different Call-IDs %s and %s", id, in2.id())
+	id := in1.ID()
+	if in2.ID() != id {
+		return failf("the two branches have different Call-IDs %s and %s", id, in2.ID())
 	}
 	if _, err := b2.cmd("accept", ""); err != nil {
 		return err
@@ -100,7 +102,7 @@ func (b *bench) transfer(p *pair, extra *[]*baresip) error {
 	// The transfer target is carol: linphonec if it runs, else a third baresip.
 	var target *baresip
 	l := p.carol
-	if l == nil || !l.p.running() {
+	if l == nil || !l.p.Running() {
 		l = nil
 		c, err := startBaresip(b.t, b.baresip, "carol/"+p.tr, b.certBoth, b.pp)
 		if err != nil {
@@ -131,11 +133,11 @@ func (b *bench) transfer(p *pair, extra *[]*baresip) error {
 	if _, ok := p.bob.findMsg(tb, shortWait, func(m sipMsg) bool { return m.code() == 202 && m.cseqMethod() == "REFER" }); !ok {
 		return failf("bob's REFER got no 202: %s", p.bob.traceSummary(b.srv, tb))
 	}
-	newCall, err := p.alice.waitEvent(ma, evWait, "CALL_ESTABLISHED", func(e event) bool { return e.id() != id && strings.Contains(e.peer(), "carol") })
+	newCall, err := p.alice.waitEvent(ma, evWait, "CALL_ESTABLISHED", func(e event) bool { return e.ID() != id && strings.Contains(e.Peer(), "carol") })
 	if err != nil {
 		return err
 	}
-	if _, err := p.bob.waitEvent(mb, shortWait, "CALL_CLOSED", func(e event) bool { return e.id() == id }); err != nil {
+	if _, err := p.bob.waitEvent(mb, shortWait, "CALL_CLOSED", func(e event) bool { return e.ID() == id }); err != nil {
 		return err
 	}
 	if l != nil {
@@ -154,7 +156,7 @@ func (b *bench) transfer(p *pair, extra *[]*baresip) error {
 			return err
 		}
 	} else {
-		if _, err := target.waitEvent(mt, shortWait, "CALL_ESTABLISHED", func(e event) bool { return e.id() == newCall.id() }); err != nil {
+		if _, err := target.waitEvent(mt, shortWait, "CALL_ESTABLISHED", func(e event) bool { return e.ID() == newCall.ID() }); err != nil {
 			return err
 		}
 		if err := b.checkRTP(p.alice, target); err != nil {
@@ -222,7 +224,7 @@ func (b *bench) reinvite(p *pair) error {
 	}
 	// RTP keeps reaching bob after the re-INVITEs (some 10 more packets).
 	var after audioStats
-	waitFor(rtpWait, func() bool {
+	proctest.WaitFor(rtpWait, func() bool {
 		after, err = p.bob.audioDebug()
 		return err == nil && after.rcvd[before.remote] > before.rcvd[before.remote]+10
 	})
@@ -281,7 +283,7 @@ func (b *bench) crossTransport(p *pair) error {
 	if _, err := p.bob.cmd("hangup", ""); err != nil {
 		return err
 	}
-	if _, err := c.waitEvent(mc, shortWait, "CALL_CLOSED", func(e event) bool { return e.id() == id }); err != nil {
+	if _, err := c.waitEvent(mc, shortWait, "CALL_CLOSED", func(e event) bool { return e.ID() == id }); err != nil {
 		return withDetail(err, "\nerin: "+c.traceSummary(b.srv, tc))
 	}
 	if _, err := p.bob.waitEvent(mb, shortWait, "CALL_CLOSED", nil); err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // linphonec 5.1 driven through its stdin, with its own HOME and rc file, in a
@@ -20,7 +22,7 @@ import (
 
 type linphone struct {
 	name     string
-	p        *proc
+	p        *proctest.Proc
 	stdin    *os.File
 	home     string
 	sipPort  int
@@ -118,7 +120,7 @@ func startLinphoneOn(t *testing.T, bin string, jail []string, user, pw, tr, targ
 	}
 	// block: SIP p, audio RTP p+10..p+19 (a conference host has one port
 	// per call), video p+20..p+29 (unused).
-	base, err := pp.block(40, func(p int) bool { return portsFree([]int{p, p + 10, p + 11, p + 12, p + 13}, []int{p}) })
+	base, err := pp.block(40, func(p int) bool { return proctest.PortsFree([]int{p, p + 10, p + 11, p + 12, p + 13}, []int{p}) })
 	if err != nil {
 		return nil, err
 	}
@@ -215,19 +217,19 @@ func (l *linphone) send(cmd string) {
 }
 
 // mark is the current length of linphonec's output.
-func (l *linphone) mark() int { return l.p.out.Len() }
+func (l *linphone) mark() int { return l.p.LogLen() }
 
 // waitOut waits up to d for re to match the output after mark.
 func (l *linphone) waitOut(mark int, d time.Duration, re *regexp.Regexp) ([]string, error) {
 	var m []string
-	ok := waitFor(d, func() bool {
-		out := l.p.out.String()
+	ok := proctest.WaitFor(d, func() bool {
+		out := l.p.Log()
 		m = re.FindStringSubmatch(out[min(mark, len(out)):])
-		return m != nil || !l.p.running()
+		return m != nil || !l.p.Running()
 	})
 	if !ok || m == nil {
-		out := l.p.out.String()
-		return nil, fmt.Errorf("%s: no %q within %v; output since:\n%s", l.name, re, d, tail(out[min(mark, len(out)):], 1500))
+		out := l.p.Log()
+		return nil, fmt.Errorf("%s: no %q within %v; output since:\n%s", l.name, re, d, proctest.Tail(out[min(mark, len(out)):], 1500))
 	}
 	return m, nil
 }
@@ -243,8 +245,8 @@ func (l *linphone) waitRegistered(d time.Duration) error {
 		if _, err := l.waitOut(m, 500*time.Millisecond, registeredRE); err == nil {
 			return nil
 		}
-		if time.Now().After(deadline) || !l.p.running() {
-			return fmt.Errorf("%s not registered within %v; output:\n%s", l.name, d, tail(l.p.out.String(), 1500))
+		if time.Now().After(deadline) || !l.p.Running() {
+			return fmt.Errorf("%s not registered within %v; output:\n%s", l.name, d, proctest.Tail(l.p.Log(), 1500))
 		}
 	}
 }
@@ -257,13 +259,13 @@ func (l *linphone) debug() string {
 
 // quit sends quit and waits up to 5 s; then kills by PID.
 func (l *linphone) quit() {
-	if !l.p.running() {
+	if !l.p.Running() {
 		return
 	}
 	l.send("terminate all")
 	l.send("quit")
-	if !l.p.wait(5 * time.Second) {
-		l.p.kill()
+	if !l.p.Wait(5 * time.Second) {
+		l.p.Kill()
 	}
 }
 
@@ -320,7 +322,7 @@ func (l *linphone) audioRates(mark int) map[string]rtpRate {
 // statistics of the other side of each call.
 func (l *linphone) waitMediaBothWays(mark, n int, d time.Duration) error {
 	var rates map[string]rtpRate
-	ok := waitFor(d, func() bool {
+	ok := proctest.WaitFor(d, func() bool {
 		rates = l.audioRates(mark)
 		both := 0
 		for _, r := range rates {
@@ -328,9 +330,9 @@ func (l *linphone) waitMediaBothWays(mark, n int, d time.Duration) error {
 				both++
 			}
 		}
-		return both >= n || !l.p.running()
+		return both >= n || !l.p.Running()
 	})
-	if !ok || !l.p.running() {
+	if !ok || !l.p.Running() {
 		return failf("%s: liblinphone's statistics do not show RTP both ways on %d call(s) within %v: %v", l.name, n, d, rates)
 	}
 	return nil
@@ -356,7 +358,7 @@ func (l *linphone) waitCalls(d time.Duration, ok func(rows [][]string) bool) ([]
 				return rows, nil
 			}
 		}
-		if time.Now().After(deadline) || !l.p.running() {
+		if time.Now().After(deadline) || !l.p.Running() {
 			return rows, failf("%s: calls table not as expected within %v: %v", l.name, d, rows)
 		}
 		time.Sleep(200 * time.Millisecond)

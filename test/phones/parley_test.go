@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 const domain = "example.test"
@@ -27,7 +29,7 @@ const domain = "example.test"
 // buildParley.
 type parley struct {
 	bin, dir, db string
-	p            *proc
+	p            *proctest.Proc
 	addr         map[string]string // "udp", "tcp", "tls" → 127.0.0.1:PORT
 }
 
@@ -124,21 +126,15 @@ func userAdd(bin, db, user, pw string) error {
 
 // runBounded runs cmd to completion, killing it after d.
 func runBounded(cmd *exec.Cmd, d time.Duration) ([]byte, error) {
-	var buf syncBuf
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	if err := cmd.Start(); err != nil {
+	p, err := proctest.Start(filepath.Base(cmd.Path), cmd)
+	if err != nil {
 		return nil, err
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return []byte(buf.String()), err
-	case <-time.After(d):
-		cmd.Process.Kill()
-		<-done
-		return []byte(buf.String()), fmt.Errorf("did not finish within %v", d)
+	if !p.Wait(d) {
+		p.Kill()
+		return []byte(p.Log()), fmt.Errorf("did not finish within %v", d)
 	}
+	return []byte(p.Log()), p.Err()
 }
 
 // Parley logs each listener twice: `msg="transport: listening"
@@ -174,14 +170,14 @@ func startParley(t *testing.T, bin, dir, config, cert, key string, users map[str
 	if err != nil {
 		return nil, err
 	}
-	ok := waitFor(15*time.Second, func() bool {
-		for _, m := range listeningRE.FindAllStringSubmatch(s.p.out.String(), -1) {
+	ok := proctest.WaitFor(15*time.Second, func() bool {
+		for _, m := range listeningRE.FindAllStringSubmatch(s.p.Log(), -1) {
 			s.addr[strings.ToLower(m[1])] = m[2]
 		}
-		return len(s.addr) == 3 || !s.p.running()
+		return len(s.addr) == 3 || !s.p.Running()
 	})
 	if !ok || len(s.addr) != 3 {
-		return nil, fmt.Errorf("parley did not log udp, tcp and tls listeners within 15 s (have %v):\n%s", s.addr, tail(s.p.out.String(), 3000))
+		return nil, fmt.Errorf("parley did not log udp, tcp and tls listeners within 15 s (have %v):\n%s", s.addr, proctest.Tail(s.p.Log(), 3000))
 	}
 	return s, nil
 }

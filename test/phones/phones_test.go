@@ -56,6 +56,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // Timeouts of single waits.
@@ -216,7 +218,7 @@ func TestRealPhonesCallThroughParley(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("parley log:\n%s", tail(b.srv.p.out.String(), 20000))
+			t.Logf("parley log:\n%s", proctest.Tail(b.srv.p.Log(), 20000))
 		}
 	})
 	b.findLinphonec(dir)
@@ -298,7 +300,7 @@ func phoneLogs(ps ...*baresip) string {
 		if p == nil {
 			continue
 		}
-		fmt.Fprintf(&sb, "\n--- %s output (tail) ---\n%s", p.name, tail(p.p.out.String(), 6000))
+		fmt.Fprintf(&sb, "\n--- %s output (tail) ---\n%s", p.name, proctest.Tail(p.p.Log(), 6000))
 	}
 	return sb.String()
 }
@@ -319,7 +321,7 @@ func (b *bench) phase(r *report, tr string) {
 		for _, ph := range append([]*baresip{p.alice, p.bob}, extra...) {
 			ph.hangupAll()
 		}
-		if p.carol != nil && p.carol.p.running() {
+		if p.carol != nil && p.carol.p.Running() {
 			p.carol.send("terminate all")
 		}
 	}
@@ -356,7 +358,7 @@ func needReg(p *pair) error {
 
 // needCarol fails or skips (with why+reason) a scenario that needs linphonec.
 func (b *bench) needCarol(p *pair, why string) error {
-	if p.carol != nil && p.carol.p.running() {
+	if p.carol != nil && p.carol.p.Running() {
 		return nil
 	}
 	if b.noLinphone != nil {

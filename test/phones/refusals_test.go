@@ -2,6 +2,8 @@ package phones
 
 import (
 	"regexp"
+
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // ---- scenario 5: busy ----
@@ -23,7 +25,7 @@ func (b *bench) busy(p *pair) error {
 	if err != nil {
 		return err
 	}
-	id := in.id()
+	id := in.ID()
 	if _, err := p.alice.waitEvent(ma, shortWait, "CALL_RINGING", nil); err != nil {
 		return err
 	}
@@ -81,7 +83,7 @@ func (b *bench) decline(p *pair) error {
 		return err
 	}
 	if final.code() != 603 {
-		return withDetail(failf("carol declined (603), alice got %q", final.start), "\n"+tail(l.debug(), 4000))
+		return withDetail(failf("carol declined (603), alice got %q", final.start), "\n"+proctest.Tail(l.debug(), 4000))
 	}
 	return nil
 }
@@ -101,9 +103,9 @@ func (b *bench) linphoneCalls(p *pair) error {
 	l.send("call sip:alice@" + domain)
 	ev, err := p.alice.waitEvent(ma, evWait, "CALL_ESTABLISHED", nil)
 	if err != nil {
-		return withDetail(err, "\nlinphonec:\n"+tail(l.p.out.String(), 1500)+"\n"+tail(l.debug(), 5000))
+		return withDetail(err, "\nlinphonec:\n"+proctest.Tail(l.p.Log(), 1500)+"\n"+proctest.Tail(l.debug(), 5000))
 	}
-	id := ev.id()
+	id := ev.ID()
 	if _, err := l.waitOut(ml, shortWait, regexp.MustCompile(`Call \d+ with [^\n]*alice[^\n]* connected`)); err != nil {
 		return err
 	}
@@ -112,7 +114,7 @@ func (b *bench) linphoneCalls(p *pair) error {
 	}
 	ma = p.alice.mark()
 	l.send("terminate")
-	if _, err := p.alice.waitEvent(ma, shortWait, "CALL_CLOSED", func(e event) bool { return e.id() == id }); err != nil {
+	if _, err := p.alice.waitEvent(ma, shortWait, "CALL_CLOSED", func(e event) bool { return e.ID() == id }); err != nil {
 		return err
 	}
 	if _, ok := p.alice.findMsg(ta, msgWait, func(m sipMsg) bool { return m.method() == "BYE" && m.code() == 0 && !p.alice.sent(b.srv, m) }); !ok {
@@ -140,7 +142,7 @@ func (b *bench) cancel(p *pair) error {
 	if err != nil {
 		return err
 	}
-	id := in.id()
+	id := in.ID()
 	if _, err := p.alice.waitEvent(ma, shortWait, "CALL_RINGING", nil); err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func (b *bench) videoAdd(p *pair, extra *[]*baresip) error {
 	if _, err := e.cmd("hangup", ""); err != nil {
 		return err
 	}
-	_, err = f.waitEvent(mf, shortWait, "CALL_CLOSED", func(ev event) bool { return ev.id() == id })
+	_, err = f.waitEvent(mf, shortWait, "CALL_CLOSED", func(ev event) bool { return ev.ID() == id })
 	return err
 }
 
@@ -98,7 +98,7 @@ func (b *bench) audioOnlyCall(e, f *baresip) (string, error) {
 	if err != nil {
 		return "", withDetail(err, "\nerin: "+e.traceSummary(b.srv, te))
 	}
-	id := in.id()
+	id := in.ID()
 	f.cmd("video_dir", "inactive") // fails by design, see videoAdd
 	if _, err := f.cmd("accept", ""); err != nil {
 		return "", err
@@ -107,7 +107,7 @@ func (b *bench) audioOnlyCall(e, f *baresip) (string, error) {
 		ph *baresip
 		m  int
 	}{{e, me}, {f, mf}} {
-		if _, err := w.ph.waitEvent(w.m, shortWait, "CALL_ESTABLISHED", func(ev event) bool { return ev.id() == id }); err != nil {
+		if _, err := w.ph.waitEvent(w.m, shortWait, "CALL_ESTABLISHED", func(ev event) bool { return ev.ID() == id }); err != nil {
 			return "", err
 		}
 	}

@@ -7,19 +7,20 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // browser is one headless Chromium driven by browser.mjs over stdin/stdout.
 type browser struct {
 	t      testing.TB
-	cmd    *exec.Cmd
+	p      *proctest.Proc // its log is browser.mjs's stderr
 	in     io.WriteCloser
+	stdout *os.File
 	out    *bufio.Scanner
-	log    *syncBuf
 	mu     sync.Mutex
 	nextID int
 }
@@ -31,25 +32,32 @@ func startBrowser(t testing.TB, spki string) *browser {
 	opts, _ := json.Marshal(map[string]string{"spki": spki})
 	cmd := exec.Command(nodeBin, "browser.mjs", string(opts))
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromiumBin)
-	b := &browser{t: t, cmd: cmd, log: new(syncBuf)}
-	cmd.Stderr = b.log
+	b := &browser{t: t}
 	var err error
 	if b.in, err = cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}
-	stdout, err := cmd.StdoutPipe()
+	// A pipe of our own rather than cmd.StdoutPipe: the process is reaped
+	// (cmd.Wait) as soon as it exits, which must not close what is still
+	// to be read.
+	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.out = bufio.NewScanner(stdout)
-	b.out.Buffer(make([]byte, 1<<20), 16<<20)
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = w
+	b.p, err = proctest.Start("browser.mjs", cmd)
+	w.Close()
+	if err != nil {
+		r.Close()
 		t.Fatal(err)
 	}
+	b.stdout = r
+	b.out = bufio.NewScanner(r)
+	b.out.Buffer(make([]byte, 1<<20), 16<<20)
 	t.Cleanup(b.close)
 	var version string
 	if err := b.read(0, &version, 60*time.Second); err != nil {
-		t.Fatalf("chromium did not start: %v\n%s", err, b.log)
+		t.Fatalf("chromium did not start: %v\n%s", err, b.p.Log())
 	}
 	t.Logf("chromium %s", version)
 	return b
@@ -65,16 +73,12 @@ func (b *browser) close() {
 		}
 	}()
 	b.in.Close()
-	done := make(chan struct{})
-	go func() { b.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		b.cmd.Process.Kill()
-		<-done
+	if !b.p.Wait(10 * time.Second) {
+		b.p.Kill()
 	}
+	b.stdout.Close()
 	if b.t.Failed() || os.Getenv("WEBRTC_LOG") != "" {
-		b.t.Logf("browser log:\n%s", tail(b.log.String(), 200))
+		b.t.Logf("browser log:\n%s", proctest.TailLines(b.p.Log(), 200))
 	}
 }
 
@@ -128,7 +132,7 @@ func (b *browser) read(id int, res any, d time.Duration) error {
 	case err := <-got:
 		return err
 	case <-time.After(d):
-		b.cmd.Process.Kill() // the reader goroutine ends with it
+		b.p.Kill() // the reader goroutine ends with it
 		return fmt.Errorf("no answer in %s", d)
 	}
 }
@@ -223,31 +227,4 @@ func (p *page) stats(t testing.TB) rtp {
 		t.Fatalf("%s: stats: %v", p.name, err)
 	}
 	return s
-}
-
-// syncBuf is a bytes buffer safe for a process writing and a test reading.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

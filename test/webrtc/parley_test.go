@@ -15,6 +15,7 @@ import (
 	"github.com/parley-sip/parley/internal/app"
 	"github.com/parley-sip/parley/internal/config"
 	"github.com/parley-sip/parley/internal/db"
+	"github.com/parley-sip/parley/internal/proctest"
 	"github.com/parley-sip/parley/internal/transport"
 	"github.com/parley-sip/parley/internal/users"
 )
@@ -31,7 +32,7 @@ type parley struct {
 	addrs    map[transport.Proto]netip.AddrPort
 	ws, wss  string // ws://127.0.0.1:P/ and wss://127.0.0.1:P/ws
 	httpBase string // http://127.0.0.1:P
-	log      *syncBuf
+	log      *proctest.Buffer
 }
 
 // startParley starts an App with the three test users; edit adjusts the
@@ -57,7 +58,7 @@ func startParley(t testing.TB, c cert, edit func(*config.Config)) *parley {
 	if os.Getenv("WEBRTC_LOG") != "" {
 		defer func() { t.Logf("parley started in %s", time.Since(start).Round(time.Millisecond)) }()
 	}
-	p := &parley{cfg: cfg, addrs: map[transport.Proto]netip.AddrPort{}, log: new(syncBuf)}
+	p := &parley{cfg: cfg, addrs: map[transport.Proto]netip.AddrPort{}, log: new(proctest.Buffer)}
 	log := slog.New(slog.NewTextHandler(p.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := app.New(cfg, log, nil)
 	if err != nil {
@@ -78,7 +79,7 @@ func startParley(t testing.TB, c cert, edit func(*config.Config)) *parley {
 			t.Logf("parley stopped in %s", time.Since(start).Round(time.Millisecond))
 		}
 		if t.Failed() || os.Getenv("WEBRTC_LOG") != "" {
-			t.Logf("parley log:\n%s", tail(p.log.String(), 150))
+			t.Logf("parley log:\n%s", proctest.TailLines(p.log.String(), 150))
 		}
 	})
 	for _, ln := range a.SIP().Transport().Listeners() {

@@ -13,12 +13,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/parley-sip/parley/internal/proctest"
 	"github.com/parley-sip/parley/internal/rtpengine"
 )
 
@@ -29,10 +27,7 @@ type Daemon struct {
 	// PortMin and PortMax bound the media ports it uses.
 	PortMin, PortMax int
 
-	cmd  *exec.Cmd
-	log  *syncBuf
-	done chan struct{}
-	once sync.Once
+	p *proctest.Proc
 }
 
 // Binary returns the rtpengine binary ($RTPENGINE, else rtpengine on PATH),
@@ -81,17 +76,14 @@ func start(bin string) (*Daemon, error) {
 		return nil, err
 	}
 	lo := 20000 + 200*rand.IntN(150) // 20000-49999
-	d := &Daemon{Addr: fmt.Sprintf("udp:127.0.0.1:%d", port), PortMin: lo, PortMax: lo + 199,
-		log: new(syncBuf), done: make(chan struct{})}
-	d.cmd = exec.Command(bin, "--config-file=none", "--foreground", "--log-stderr", "--table=-1",
+	d := &Daemon{Addr: fmt.Sprintf("udp:127.0.0.1:%d", port), PortMin: lo, PortMax: lo + 199}
+	d.p, err = proctest.Start("rtpengine", exec.Command(bin, "--config-file=none", "--foreground", "--log-stderr", "--table=-1",
 		"--interface=127.0.0.1", fmt.Sprintf("--listen-ng=127.0.0.1:%d", port),
 		fmt.Sprintf("--port-min=%d", d.PortMin), fmt.Sprintf("--port-max=%d", d.PortMax),
-		"--num-threads=2", "--delete-delay=0", "--timeout=60", "--log-level=6")
-	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
-	if err := d.cmd.Start(); err != nil {
+		"--num-threads=2", "--delete-delay=0", "--timeout=60", "--log-level=6"))
+	if err != nil {
 		return nil, err
 	}
-	go func() { d.cmd.Wait(); close(d.done) }()
 	c, err := rtpengine.New(d.Addr, rtpengine.Options{Timeout: 200 * time.Millisecond, Tries: 1})
 	if err != nil {
 		d.Stop()
@@ -99,10 +91,8 @@ func start(bin string) (*Daemon, error) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		select {
-		case <-d.done:
+		if !d.p.Running() {
 			return nil, fmt.Errorf("rtpengine exited: %s", d.Log())
-		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		err = c.Ping(ctx)
@@ -128,41 +118,7 @@ func freeUDPPort() (int, error) {
 
 // Stop ends the daemon (SIGTERM, then SIGKILL after 5 s) and waits for it.
 // It may be called more than once, to simulate an outage mid-test.
-func (d *Daemon) Stop() {
-	d.once.Do(func() {
-		d.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-d.done:
-		case <-time.After(5 * time.Second):
-			d.cmd.Process.Kill()
-			<-d.done
-		}
-	})
-}
+func (d *Daemon) Stop() { d.p.Stop(5 * time.Second) }
 
 // Log returns what rtpengine printed (its last 200 lines).
-func (d *Daemon) Log() string {
-	lines := strings.Split(strings.TrimRight(d.log.String(), "\n"), "\n")
-	if len(lines) > 200 {
-		lines = lines[len(lines)-200:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// syncBuf is a buffer the process writes and the test reads.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func (d *Daemon) Log() string { return proctest.TailLines(d.p.Log(), 200) }
