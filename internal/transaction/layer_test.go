@@ -260,6 +260,7 @@ const (
 	measuredServerNonInvite = 2900
 	measuredClientInvite    = 2800
 	measuredClientNonInvite = 2800
+	measuredServerCompleted = 1100
 )
 
 // discard is a Sender that keeps nothing.
@@ -285,6 +286,7 @@ func TestBytesPerTransaction(t *testing.T) {
 		{"server non-INVITE", true, "MESSAGE", measuredServerNonInvite},
 		{"client INVITE", false, "INVITE", measuredClientInvite},
 		{"client non-INVITE", false, "MESSAGE", measuredClientNonInvite},
+		{"server non-INVITE, Completed (200 sent, Timer J)", true, "MESSAGE+200", measuredServerCompleted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -301,6 +303,7 @@ func TestBytesPerTransaction(t *testing.T) {
 // heap each holds and the size of its request.
 func bytesPerTransaction(t *testing.T, server bool, method string) (float64, int) {
 	const n = 5000
+	method, complete := strings.CutSuffix(method, "+200") // answer each with a 200 and release its request
 	c := newCore(nil)
 	c.gotRequest = make(chan *ServerTx, n)
 	l := New(Config{Timers: Timers{T1: time.Hour}}, discard{}, c, nil) // INVITEs keep their 100 Trying
@@ -327,7 +330,11 @@ func bytesPerTransaction(t *testing.T, server bool, method string) (float64, int
 	}
 	if server {
 		for range n {
-			<-c.gotRequest
+			tx := <-c.gotRequest
+			if complete {
+				tx.Reply(200, "", nil)
+				tx.Release()
+			}
 		}
 	}
 	runtime.GC()
