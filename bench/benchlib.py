@@ -495,7 +495,7 @@ def cmd_report(o):
          "(usrloc `db_mode 0`, no database), 200 sent statelessly (no tm transaction kept) |"))
     w("| digest REGISTER | challenge: 401 with **two** WWW-Authenticate (MD5 first, then SHA-256), `qop=\"auth\"`, stateless "
       "HMAC nonce; answer: nonce MAC and age check, user's HA1 from SQLite (users table, %s users imported from "
-      "`users.csv`; read on every request, a recent copy used only while the database fails), MD5 digest with qop (cnonce, nc), nc replay check, then the no-auth path | " % fmt_num(env.get("users_imported"))
+      "`users.csv`; kept in memory after the first read and used while the database's `users_version` counter, read at most once a second, is unchanged, and for at most a minute), MD5 digest with qop (cnonce, nc), nc replay check, then the no-auth path | " % fmt_num(env.get("users_imported"))
       + ("`-A WITH_AUTH`: 401 with one WWW-Authenticate (MD5, `qop=\"auth\"`), stateless nonce; answer: `www_authorize` "
          "(auth_db) reading the HA1 from SQLite table `subscriber` (the same users), `nonce_count 1` replay check, "
          "`consume_credentials`, then `save` as above |" if equivalent else
