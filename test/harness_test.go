@@ -22,6 +22,7 @@ import (
 
 	"github.com/parley-sip/parley/internal/app"
 	"github.com/parley-sip/parley/internal/config"
+	"github.com/parley-sip/parley/internal/proctest"
 	"github.com/parley-sip/parley/internal/sipserver"
 	"github.com/parley-sip/parley/internal/transport"
 )
@@ -199,14 +200,5 @@ func writePEM(t *testing.T, name, typ string, der []byte) {
 
 // waitFor polls cond every 10 ms until it holds or d passes.
 func waitFor(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return proctest.Poll(d, 10*time.Millisecond, cond)
 }

@@ -143,9 +143,13 @@ func (s *Buffer) Len() int {
 	return s.b.Len()
 }
 
-// WaitFor polls cond every 50 ms until it is true or d has passed; cond is
-// asked at least once, and once more after d.
-func WaitFor(d time.Duration, cond func() bool) bool {
+// WaitFor polls cond every 50 ms until it is true or d has passed (Poll).
+func WaitFor(d time.Duration, cond func() bool) bool { return Poll(d, 50*time.Millisecond, cond) }
+
+// Poll asks cond every interval until it is true or d has passed, and
+// reports whether it became true; cond is asked at least once, and once
+// more after d.
+func Poll(d, interval time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for {
 		if cond() {
@@ -154,7 +158,7 @@ func WaitFor(d time.Duration, cond func() bool) bool {
 		if time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 
