@@ -130,40 +130,22 @@ type baresip struct {
 // file and ctrl_tcp, and connects to ctrl_tcp. It is killed by PID at the end.
 func startBaresip(t *testing.T, bin string) *baresip {
 	t.Helper()
-	cfg := baresipctl.Config{Base: freeBaresipBlock(t)}
-	dir := t.TempDir()
-	if err := cfg.Write(dir); err != nil {
-		t.Fatal(err)
+	cfg := baresipctl.Config{Base: baresipctl.FreeBase()}
+	if cfg.Base == 0 {
+		t.Fatal("no free ports for baresip")
 	}
-	p, err := proctest.Start("baresip", exec.Command(bin, "-s", "-f", dir))
+	p, ctl, err := cfg.Start("baresip", bin, t.TempDir(), "-s")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		ctl.Close()
 		p.Kill()
 		if t.Failed() {
 			t.Logf("baresip output:\n%s", p.Log())
 		}
 	})
-	ctl, err := baresipctl.Dial("baresip", cfg.CtrlAddr(), 10*time.Second, p.Done())
-	if err != nil {
-		t.Fatalf("%v; log:\n%s", err, p.Log())
-	}
-	t.Cleanup(func() { ctl.Close() })
 	return &baresip{Client: ctl, p: p, port: cfg.Base}
-}
-
-// freeBaresipBlock returns a base port whose baresip ports were free a
-// moment ago (baresipctl.BlockFree).
-func freeBaresipBlock(t *testing.T) int {
-	t.Helper()
-	for range 64 {
-		if p := 20000 + rand.IntN(30000); baresipctl.BlockFree(p) {
-			return p
-		}
-	}
-	t.Fatal("no free ports for baresip")
-	return 0
 }
 
 // command sends a ctrl_tcp command without waiting for its response (the

@@ -20,13 +20,19 @@ func start(t *testing.T, name string, cmd *exec.Cmd) *proctest.Proc {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stopAtEnd(t, name, p)
+	return p
+}
+
+// stopAtEnd stops p when the test ends (SIGTERM, SIGKILL after 3 s)
+// and logs the end of its output when the test failed.
+func stopAtEnd(t *testing.T, name string, p *proctest.Proc) {
 	t.Cleanup(func() {
 		p.Stop(3 * time.Second)
 		if t.Failed() {
 			t.Logf("--- %s output (last 6000 bytes):\n%s", name, proctest.Tail(p.Log(), 6000))
 		}
 	})
-	return p
 }
 
 // freePort returns a port that was free for TCP and UDP on 127.0.0.1 a moment ago.
@@ -52,23 +58,16 @@ type baresip struct {
 
 func startBaresip(t *testing.T, bin, name string) *baresip {
 	t.Helper()
-	var port int
-	for range 64 {
-		port = 20000 + rand.IntN(30000)
-		if baresipctl.BlockFree(port) {
-			break
-		}
+	port := baresipctl.FreeBase()
+	if port == 0 {
+		t.Fatal("no free ports for baresip")
 	}
 	cfg := baresipctl.Config{Base: port, Tag: name + "-" + strconv.Itoa(port)}
-	dir := t.TempDir()
-	if err := cfg.Write(dir); err != nil {
-		t.Fatal(err)
-	}
-	p := start(t, "baresip "+name, exec.Command(bin, "-f", dir))
-	ctl, err := baresipctl.Dial("baresip "+name, cfg.CtrlAddr(), 10*time.Second, p.Done())
+	p, ctl, err := cfg.Start("baresip "+name, bin, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	stopAtEnd(t, "baresip "+name, p)
 	b := &baresip{Client: ctl, p: p}
 	t.Cleanup(func() { b.quit(); b.Close() })
 	return b

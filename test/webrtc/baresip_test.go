@@ -2,7 +2,6 @@ package webrtc
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"regexp"
@@ -40,33 +39,17 @@ func requireBaresip(t *testing.T) string {
 // missed) and connects to its ctrl_tcp.
 func startBaresip(t *testing.T, bin string) *baresip {
 	t.Helper()
-	cfg := baresipctl.Config{Base: freeBlock(t)}
-	dir := t.TempDir()
-	if err := cfg.Write(dir); err != nil {
+	cfg := baresipctl.Config{Base: baresipctl.FreeBase()}
+	if cfg.Base == 0 {
+		t.Fatal("no free port block for baresip")
+	}
+	p, ctl, err := cfg.Start("baresip", bin, t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := proctest.Start("baresip", exec.Command(bin, "-f", dir))
-	if err != nil {
-		t.Fatalf("baresip: %v", err)
-	}
-	b := &baresip{t: t, p: p}
+	b := &baresip{t: t, p: p, ctl: ctl}
 	t.Cleanup(b.stop)
-	if b.ctl, err = baresipctl.Dial("baresip", cfg.CtrlAddr(), 10*time.Second, p.Done()); err != nil {
-		t.Fatalf("%v:\n%s", err, proctest.TailLines(p.Log(), 30))
-	}
 	return b
-}
-
-// freeBlock finds 30 ports (SIP, TLS, ctrl, RTP) free on 127.0.0.1.
-func freeBlock(t *testing.T) int {
-	for range 50 {
-		base := 50000 + 40*rand.IntN(300)
-		if baresipctl.BlockFree(base) {
-			return base
-		}
-	}
-	t.Fatal("no free port block for baresip")
-	return 0
 }
 
 // stop un-REGISTERs and quits (5 s), then kills by PID; the log goes to

@@ -2,14 +2,11 @@ package baresipctl
 
 import (
 	"bufio"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/parley-sip/parley/internal/proctest"
 )
 
 func TestReadNetstring(t *testing.T) {
@@ -63,17 +60,11 @@ func TestClientWithBaresip(t *testing.T) {
 		}
 		t.Skip("baresip not installed (apt-get install baresip)")
 	}
-	cfg := Config{}
-	for range 64 {
-		if cfg.Base = 20000 + rand.IntN(30000); BlockFree(cfg.Base) {
-			break
-		}
+	cfg := Config{Base: FreeBase()}
+	if cfg.Base == 0 {
+		t.Fatal("no free ports for baresip")
 	}
-	dir := t.TempDir()
-	if err := cfg.Write(dir); err != nil {
-		t.Fatal(err)
-	}
-	p, err := proctest.Start("baresip", exec.Command(bin, "-f", dir))
+	p, c, err := cfg.Start("test", bin, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,10 +74,6 @@ func TestClientWithBaresip(t *testing.T) {
 			t.Logf("baresip output:\n%s", p.Log())
 		}
 	})
-	c, err := Dial("test", cfg.CtrlAddr(), 10*time.Second, p.Done())
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer c.Close()
 
 	// baresip 1.0.0 answers "--- No active calls ---" when there are none.
