@@ -16,6 +16,7 @@ import (
 
 	"github.com/parley-sip/parley/internal/db"
 	"github.com/parley-sip/parley/internal/db/dbtest"
+	"github.com/parley-sip/parley/internal/proctest"
 	"github.com/parley-sip/parley/internal/users"
 )
 
@@ -94,7 +95,7 @@ func TestLocationDatabaseDown(t *testing.T) {
 			t.Run(dialect+"/"+mode.name, func(t *testing.T) {
 				dsn := dbtest.DSN(t, dialect)
 				addUsers(t, dsn, "alice@example.test", "bob@example.test", "carol@example.test")
-				var logs syncBuffer
+				var logs proctest.Buffer
 				log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 				cfg := testConfig(t, dsn)
 				cfg.Auth.Enabled = mode.auth

@@ -1,7 +1,6 @@
 package acc_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parley-sip/parley/internal/acc"
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // memSink keeps what it was given. It fails while failN > 0 (counting down),
@@ -284,7 +284,7 @@ func TestWriterCloseCancelsStuckWrite(t *testing.T) {
 }
 
 func TestWriterOverflow(t *testing.T) {
-	var logs syncBuffer
+	var logs proctest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	gate := make(chan struct{})
 	stuck := &memSink{name: "stuck", gate: gate}
@@ -361,24 +361,6 @@ func TestWriterConfigValidate(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestWriterCloseStopsGoroutines(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parley-sip/parley/internal/db/dbtest"
 	"github.com/parley-sip/parley/internal/location"
+	"github.com/parley-sip/parley/internal/proctest"
 )
 
 // TestCachedDatabaseDown: while the database fails, write-back Updates
@@ -19,7 +20,7 @@ import (
 func TestCachedDatabaseDown(t *testing.T) {
 	d := dbtest.Open(t, "sqlite")
 	f := &flaky{Store: backend(t, d)}
-	var logs logBuf
+	var logs proctest.Buffer
 	c := newCached(t, f, location.CachedOptions{
 		Interval: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond, MaxPending: 50, PendingWait: 100 * time.Millisecond,
 	}, slog.New(slog.NewTextHandler(&logs, nil)))

@@ -1,12 +1,10 @@
 package location_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -177,22 +175,4 @@ func (f *flaky) Replace(ctx context.Context, ch []location.Change) error {
 		return errDown
 	}
 	return f.Store.Replace(ctx, ch)
-}
-
-// logBuf collects log output safely from any goroutine.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

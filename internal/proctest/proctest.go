@@ -1,6 +1,7 @@
 // Package proctest runs the external programs that tests talk to (parley
 // itself, baresip, linphonec, rtpengine, a browser driver): start one with
-// its output captured, wait for it with a bound, and end it by its PID.
+// its output captured, wait for it with a bound, and end it by its PID. Its
+// Buffer also serves tests that capture a logger's output.
 //
 // It holds no state of its own: each Proc belongs to the test that started
 // it, which decides when and how it ends (Kill, or Stop with a grace period)
@@ -116,8 +117,8 @@ func (p *Proc) Log() string { return p.log.String() }
 // LogLen is len(Log()), without copying it.
 func (p *Proc) LogLen() int { return p.log.Len() }
 
-// Buffer collects output; it is safe for one writer and many readers at
-// once (a process writing, a test reading).
+// Buffer collects output; it is safe for concurrent writers and readers (a
+// process or a logger writing, a test reading).
 type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
