@@ -531,3 +531,61 @@ func comparable(resp string) string {
 	}
 	return strings.Join(keep, "\r\n")
 }
+
+// TestDigestChallengeStatelessRFC3261s8_2_7: a challenge to a non-INVITE
+// request is sent as a stateless UAS would (§8.2.7, §26.3.2.4), so a flood of
+// unauthenticated REGISTERs keeps no state: its transaction ends with the 401,
+// a retransmission is answered anew with the same To tag. An INVITE's 407
+// keeps its transaction, which absorbs the retransmission and the ACK
+// (§17.2.1).
+func TestDigestChallengeStatelessRFC3261s8_2_7(t *testing.T) {
+	cfg := testConfig(t, "")
+	addUsers(t, cfg.DB, "alice@example.test")
+	s, _ := runApp(t, cfg, nil)
+	c := dial(t, s, "udp")
+	tx := func() (created, absorbed, live int64) {
+		st := s.stats().Transactions
+		return st.ServerTransactions, st.Retransmissions, st.Live
+	}
+
+	r := newRegisterer(c, "alice")
+	reg := c.fill(r.message(contact("sip:alice@192.0.2.1:5060", "")))
+	created0, absorbed0, _ := tx()
+	c.sendRaw([]byte(reg))
+	first := final(t, c)
+	c.sendRaw([]byte(reg)) // the same REGISTER again, as a retransmission
+	second := final(t, c)
+	if statusCode(first) != 401 || statusCode(second) != 401 {
+		t.Fatalf("want 401 twice, got\n%s\n%s", first, second)
+	}
+	tag1, _ := header(first, "To", "t")
+	tag2, _ := header(second, "To", "t")
+	if tag1 != tag2 || !strings.Contains(tag1, "tag=") {
+		t.Errorf("To of the two 401s differ or lack a tag (§8.2.7: the same tag for the same request): %q, %q", tag1, tag2)
+	}
+	created, absorbed, live := tx()
+	if created-created0 != 2 || absorbed != absorbed0 {
+		t.Errorf("REGISTER twice: %d transactions created, %d retransmissions absorbed; want 2 and 0 (stateless challenge)",
+			created-created0, absorbed-absorbed0)
+	}
+	if !waitFor(2*time.Second, func() bool { _, _, live = tx(); return live == 0 }) {
+		t.Errorf("%d transactions alive after two challenged REGISTERs, want 0 (nothing waits for Timer J)", live)
+	}
+
+	inv := c.fill(inviteMsg("alice", randHex(10)+"@e2e.invalid", ""))
+	created0, absorbed0, _ = tx()
+	c.sendRaw([]byte(inv))
+	resp := final(t, c)
+	c.sendRaw([]byte(inv))
+	again := final(t, c)
+	if statusCode(resp) != 407 || again != resp {
+		t.Fatalf("INVITE twice: want the same 407 resent by its transaction, got\n%s\n%s", resp, again)
+	}
+	c.sendRaw([]byte(ackFor(inv, resp)))
+	waitFor(2*time.Second, func() bool { _, absorbed, _ = tx(); return absorbed-absorbed0 == 2 })
+	created, absorbed, _ = tx()
+	if created-created0 != 1 || absorbed-absorbed0 != 2 {
+		t.Errorf("INVITE, its retransmission and ACK: %d transactions created, %d absorbed; want 1 and 2",
+			created-created0, absorbed-absorbed0)
+	}
+}

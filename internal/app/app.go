@@ -99,6 +99,7 @@ func sipserverConfig(cfg *config.Config) sipserver.Config {
 			Limits:          sip.Limits{MaxHeaders: l.MaxHeaders},
 			Timers:          transaction.Timers{T1: cfg.Timers.T1.Std(), T2: cfg.Timers.T2.Std(), T4: cfg.Timers.T4.Std()},
 			MaxTransactions: l.MaxTransactions,
+			MaxAnswered:     l.MaxAnsweredTransactions,
 			ServerHeader:    cfg.SIP.ServerHeader,
 		},
 	}

@@ -160,7 +160,8 @@ func (d *Digest) challenge(s scope, stale bool) error {
 		}
 		b.WriteString("\r\n")
 	}
-	return sipserver.Reject(code, "", b.String())
+	// Answered statelessly except to an INVITE (sipserver.StatusError.Forget).
+	return sipserver.Forget(sipserver.Reject(code, "", b.String()))
 }
 
 // quote escapes '"' and '\' for a quoted-string.

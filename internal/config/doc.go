@@ -93,7 +93,9 @@
 //	  max_conns_per_ip: 256
 //	  idle_timeout: 10m0s
 //	  handshake_timeout: 5s     # TLS and WebSocket
-//	  max_transactions: 200000  # beyond this, new requests get 503
+//	  max_transactions: 200000  # unanswered server + client transactions; beyond this, new requests get 503
+//	  max_answered_transactions: 500000  # answered ones waiting out Timer J (~1.1 KB each);
+//	                            # beyond this a non-INVITE transaction ends as soon as it answers
 //	  capture_messages: 10000   # recent SIP messages kept for the console; 0 = off (restart to change)
 //
 //	sip:

@@ -22,9 +22,17 @@ type Limits struct {
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// HandshakeTimeout bounds the TLS and WebSocket handshakes. Default 5s.
 	HandshakeTimeout Duration `yaml:"handshake_timeout"`
-	// MaxTransactions caps live server and client transactions; new
-	// requests beyond it are answered 503. Default 200000.
+	// MaxTransactions caps the transactions at work: server transactions
+	// that have not answered yet, and client transactions. New requests
+	// beyond it are answered 503. Default 200000.
 	MaxTransactions int `yaml:"max_transactions"`
+	// MaxAnsweredTransactions caps the server transactions that have sent
+	// their final response and linger only to absorb retransmissions (Timer
+	// J: 32 s over UDP, RFC 3261 §17.2.2; about 1.1 KB each). Beyond it a
+	// non-INVITE server transaction ends as soon as it answers, so that
+	// memory stays bounded without refusing requests; a retransmission
+	// then gets a fresh answer. Default 500000.
+	MaxAnsweredTransactions int `yaml:"max_answered_transactions"`
 	// CaptureMessages is how many recent SIP messages (in and out) the
 	// capture buffer keeps for the web console's ladder diagrams; 0
 	// disables capture. Default 10000; at most 1000000. It sizes a buffer
@@ -41,13 +49,14 @@ const maxCaptureMessages = 1_000_000
 // DefaultLimits returns the default limits.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxMessageSize:   65535,
-		MaxHeaders:       128,
-		MaxConnsPerIP:    256,
-		IdleTimeout:      Duration(10 * time.Minute),
-		HandshakeTimeout: Duration(5 * time.Second),
-		MaxTransactions:  200000,
-		CaptureMessages:  10000,
+		MaxMessageSize:          65535,
+		MaxHeaders:              128,
+		MaxConnsPerIP:           256,
+		IdleTimeout:             Duration(10 * time.Minute),
+		HandshakeTimeout:        Duration(5 * time.Second),
+		MaxTransactions:         200000,
+		MaxAnsweredTransactions: 500000,
+		CaptureMessages:         10000,
 	}
 }
 
@@ -63,6 +72,7 @@ func (l Limits) Validate() error {
 	check("max_headers", l.MaxHeaders, 1, 1024)
 	check("max_conns_per_ip", l.MaxConnsPerIP, 1, 1<<20)
 	check("max_transactions", l.MaxTransactions, 1, 1<<30)
+	check("max_answered_transactions", l.MaxAnsweredTransactions, 1, 1<<30)
 	check("capture_messages", l.CaptureMessages, 0, maxCaptureMessages)
 	positive := func(name string, d Duration) {
 		if d <= 0 {

@@ -11,6 +11,14 @@ type StatusError struct {
 	Reason string // "" for the RFC reason phrase
 	Extra  []byte // complete header lines to add, e.g. "Unsupported: foo\r\n"
 	Err    error
+	// Forget ends the transaction of a non-INVITE request as soon as the
+	// response is sent, as a stateless UAS would (RFC 3261 §8.2.7): nothing
+	// lingers for Timer J, and a retransmitted request is served anew. For
+	// answers that are as cheap to repeat as to remember, such as digest
+	// challenges (§26.3.2.4: challenge statelessly, so that a flood of
+	// unauthenticated requests keeps no state). An INVITE's transaction is
+	// kept: it must absorb the ACK of its non-2xx answer (§17.2.1).
+	Forget bool
 }
 
 func (e *StatusError) Error() string {
@@ -30,6 +38,18 @@ func Error(code int, err error) error { return &StatusError{Code: code, Err: err
 // plus the header lines in extra.
 func Reject(code int, reason string, extra string) error {
 	return &StatusError{Code: code, Reason: reason, Extra: []byte(extra)}
+}
+
+// Forget returns err, a StatusError, marked to end its transaction once
+// answered (StatusError.Forget); other errors are returned unchanged.
+func Forget(err error) error {
+	var se *StatusError
+	if errors.As(err, &se) {
+		c := *se
+		c.Forget = true
+		return &c
+	}
+	return err
 }
 
 // ErrNoResponse is returned by a handler that forwarded a request statelessly

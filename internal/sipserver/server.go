@@ -111,6 +111,10 @@ func (s *Server) ServeRequest(tx *transaction.ServerTx) {
 	if st.Code >= 500 {
 		s.log.Warn("request failed", "method", string(tx.Request.MethodName()), "code", st.Code, "err", st)
 	}
+	if st.Forget {
+		tx.ReplyStateless(st.Code, st.Reason, st.Extra)
+		return
+	}
 	tx.Reply(st.Code, st.Reason, st.Extra)
 }
 

@@ -67,10 +67,20 @@ func (t Timers) timerJ(reliable bool) time.Duration {
 
 // Config configures a Layer.
 type Config struct {
-	Timers          Timers
-	Limits          sip.Limits
-	MaxTransactions int    // server plus client transactions; above it new requests get 503. Default 200000.
-	ServerHeader    string // value of the Server header on responses the layer writes itself; "" for none
+	Timers Timers
+	Limits sip.Limits
+	// MaxTransactions caps the transactions still at work: server
+	// transactions that have not sent a final response, and client
+	// transactions. Beyond it new requests get 503. Default 200000.
+	MaxTransactions int
+	// MaxAnswered caps the server transactions that have sent their final
+	// response and only linger to absorb retransmissions (Timers J, L, H and
+	// I; about 1.1 KB each, TestBytesPerTransaction). Beyond it a non-INVITE
+	// server transaction ends as soon as it has answered, as one over a
+	// reliable transport does (§17.2.2), instead of refusing new requests: a
+	// retransmission then gets a fresh answer. Default 500000.
+	MaxAnswered  int
+	ServerHeader string // value of the Server header on responses the layer writes itself; "" for none
 	// NoTrying stops the server INVITE transaction from answering 100 Trying
 	// at once (§16.2 lets a proxy do so; §17.2.1 requires it within 200 ms).
 	NoTrying bool

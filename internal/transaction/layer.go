@@ -64,9 +64,10 @@ type Layer struct {
 	seed     maphash.Seed
 	branches *branchSigner
 	shards   [shardCount]shard
-	msgs     sync.Pool // *sip.Message for parsing received messages
-	scratch  sync.Pool // *[]byte for building responses
-	count    atomic.Int64
+	msgs     sync.Pool    // *sip.Message for parsing received messages
+	scratch  sync.Pool    // *[]byte for building responses
+	count    atomic.Int64 // live transactions
+	answered atomic.Int64 // of them, server transactions past their final response
 	workers  *workers
 	stats    counters
 	closed   atomic.Bool
@@ -79,6 +80,9 @@ func New(cfg Config, s Sender, core Core, log *slog.Logger) *Layer {
 	}
 	if cfg.MaxTransactions <= 0 {
 		cfg.MaxTransactions = 200000
+	}
+	if cfg.MaxAnswered <= 0 {
+		cfg.MaxAnswered = 500000
 	}
 	l := &Layer{cfg: cfg, t: cfg.Timers.withDefaults(), send: s, core: core, log: log, seed: maphash.MakeSeed(),
 		branches: newBranchSigner(cfg.BranchSecret)}
@@ -226,6 +230,10 @@ func responseDest(req *sip.Message, src Source) transport.Dest {
 
 // Count returns the number of live transactions.
 func (l *Layer) Count() int { return int(l.count.Load()) }
+
+// atWork returns the number of live transactions that MaxTransactions caps:
+// all but the server transactions that have answered.
+func (l *Layer) atWork() int64 { return l.count.Load() - l.answered.Load() }
 
 // Close stops accepting new transactions; live ones run their timers out.
 func (l *Layer) Close() {

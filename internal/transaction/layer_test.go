@@ -251,6 +251,56 @@ func TestMaxTransactions(t *testing.T) {
 	}
 }
 
+// A transaction that has answered and only lingers for Timer J does not
+// count towards MaxTransactions: the limit is on work in progress.
+func TestMaxTransactionsCountsWorkOnly(t *testing.T) {
+	rec := &recorder{}
+	c := newCore(func(tx *ServerTx) { tx.Reply(200, "", nil) })
+	l := New(Config{Timers: Timers{T1: time.Second}, MaxTransactions: 1}, rec, c, nil)
+	for i := range 3 {
+		deliver(l, request("OPTIONS", fmt.Sprintf("z9hG4bK-w%d", i)))
+		served(t, c)
+	}
+	if n := rec.count(`^SIP/2.0 503`); n != 0 {
+		t.Fatalf("%d 503s with answered transactions only: %v", n, rec.all())
+	}
+	if s := l.Stats(); s.Live != 3 || s.Answered != 3 {
+		t.Fatalf("stats = %+v, want 3 live, 3 answered (in Timer J)", s)
+	}
+}
+
+// served waits for the core to have served a request.
+func served(t *testing.T, c *core) {
+	t.Helper()
+	select {
+	case <-c.gotRequest:
+	case <-time.After(3 * time.Second):
+		t.Fatal("no request reached the core")
+	}
+}
+
+// Beyond MaxAnswered a non-INVITE server transaction ends as soon as it has
+// answered: its retransmission is a new request, answered anew.
+func TestMaxAnswered(t *testing.T) {
+	rec := &recorder{}
+	c := newCore(func(tx *ServerTx) { tx.Reply(200, "", nil) })
+	l := New(Config{Timers: Timers{T1: time.Second}, MaxAnswered: 1}, rec, c, nil)
+	deliver(l, request("OPTIONS", "z9hG4bK-a1"))
+	served(t, c)
+	deliver(l, request("OPTIONS", "z9hG4bK-a2"))
+	served(t, c)
+	waitFor(t, "the second transaction to end", func() bool { return l.Count() == 1 })
+	deliver(l, request("OPTIONS", "z9hG4bK-a1")) // still in Timer J: absorbed, 200 resent
+	deliver(l, request("OPTIONS", "z9hG4bK-a2")) // shed: served again
+	served(t, c)
+	if s := l.Stats(); s.Shed < 1 || s.ServerTransactions != 3 {
+		t.Fatalf("stats = %+v, want a shed transaction and 3 created", s)
+	}
+	if n := rec.count(`^SIP/2.0 200`); n != 4 {
+		t.Fatalf("%d 200s, want 4", n)
+	}
+}
+
 // Budgets for TestBytesPerTransaction: the figures measured on 2026-12-05
 // (go1.26, linux/amd64) and stated in doc.go, plus 25%. A change that makes a
 // transaction cost more than that fails the test; update doc.go and these

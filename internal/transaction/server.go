@@ -43,6 +43,7 @@ type ServerTx struct {
 
 	mu       sync.Mutex
 	state    state
+	answered bool   // a final response was sent: counted in Layer.answered
 	last     []byte // last response sent, for retransmission
 	lastCode int
 	toTag    []byte
@@ -72,7 +73,7 @@ func (l *Layer) handleRequest(req *sip.Message, src Source) {
 		l.core.ServeStateless(req, src)
 		return
 	}
-	if l.closed.Load() || l.count.Load() >= int64(l.cfg.MaxTransactions) {
+	if l.closed.Load() || l.atWork() >= int64(l.cfg.MaxTransactions) {
 		sh.mu.Unlock()
 		l.stats.rejected.Add(1)
 		l.SendStateless(req, src, 503, "Service Unavailable", []byte("Retry-After: 5\r\n"))
@@ -163,6 +164,27 @@ func (tx *ServerTx) Reply(code int, reason string, extra []byte) error {
 	return tx.ReplyBody(code, reason, extra, "", nil)
 }
 
+// ReplyStateless answers a non-INVITE request as a stateless UAS would
+// (§8.2.7): with a To tag derived from the request, so that a retransmission
+// answered anew gets the same tag, and the transaction ends once the response
+// is sent instead of lingering for Timer J. An INVITE is answered by Reply and
+// keeps its transaction, which must absorb the ACK (§17.2.1).
+func (tx *ServerTx) ReplyStateless(code int, reason string, extra []byte) error {
+	if tx.invite {
+		return tx.Reply(code, reason, extra)
+	}
+	tx.mu.Lock()
+	if tx.toTag == nil {
+		tx.toTag = tx.l.statelessTag(tx.Request)
+	}
+	tx.mu.Unlock()
+	err := tx.Reply(code, reason, extra)
+	if code >= 200 {
+		tx.terminate()
+	}
+	return err
+}
+
 // ReplyBody is Reply with a body of type ctype.
 func (tx *ServerTx) ReplyBody(code int, reason string, extra []byte, ctype string, body []byte) error {
 	// Built in a pooled buffer, kept in one of its exact size: a final
@@ -215,6 +237,10 @@ func (tx *ServerTx) mayRespond(code int) bool {
 
 func (tx *ServerTx) enterFinal(code int) {
 	t := tx.l.t
+	if !tx.answered {
+		tx.answered = true
+		tx.l.answered.Add(1)
+	}
 	switch {
 	case tx.invite && code < 300:
 		tx.state = stAccepted // RFC 6026 §7.1
@@ -228,7 +254,12 @@ func (tx *ServerTx) enterFinal(code int) {
 		tx.restartEnd(t.timerH())
 	default:
 		tx.state = stCompleted // §17.2.2: Timer J absorbs retransmissions
-		tx.restartEnd(t.timerJ(tx.reliable))
+		j := t.timerJ(tx.reliable)
+		if j > 0 && tx.l.answered.Load() > int64(tx.l.cfg.MaxAnswered) {
+			j = 0 // too many lingering: end now (Config.MaxAnswered)
+			tx.l.stats.shed.Add(1)
+		}
+		tx.restartEnd(j)
 	}
 }
 
@@ -281,6 +312,7 @@ func (tx *ServerTx) terminate() {
 	if tx.timerEnd != nil {
 		tx.timerEnd.Stop()
 	}
+	answered := tx.answered
 	tx.mu.Unlock()
 	sh := tx.l.shard([]byte(tx.key))
 	sh.mu.Lock()
@@ -288,6 +320,9 @@ func (tx *ServerTx) terminate() {
 		delete(sh.srv, tx.key)
 	}
 	sh.mu.Unlock()
+	if answered {
+		tx.l.answered.Add(-1)
+	}
 	tx.l.count.Add(-1)
 	close(tx.done)
 	tx.markCancelled()
