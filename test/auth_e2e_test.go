@@ -534,46 +534,59 @@ func comparable(resp string) string {
 
 // TestDigestChallengeStatelessRFC3261s8_2_7: a challenge to a non-INVITE
 // request is sent as a stateless UAS would (§8.2.7, §26.3.2.4), so a flood of
-// unauthenticated REGISTERs keeps no state: its transaction ends with the 401,
-// a retransmission is answered anew with the same To tag. An INVITE's 407
-// keeps its transaction, which absorbs the retransmission and the ACK
-// (§17.2.1).
+// unauthenticated REGISTERs keeps no state. Without credentials the request
+// is answered before any transaction exists (sipserver.Screen); with
+// credentials that earn a new challenge (a forged nonce) the transaction ends
+// with the 401. Either way a retransmission is answered anew, with the same
+// To tag. An INVITE's 407 keeps its transaction, which absorbs the
+// retransmission and the ACK (§17.2.1).
 func TestDigestChallengeStatelessRFC3261s8_2_7(t *testing.T) {
 	cfg := testConfig(t, "")
 	addUsers(t, cfg.DB, "alice@example.test")
 	s, _ := runApp(t, cfg, nil)
 	c := dial(t, s, "udp")
-	tx := func() (created, absorbed, live int64) {
+	type counts struct{ created, absorbed, screened, live int64 }
+	now := func() counts {
 		st := s.stats().Transactions
-		return st.ServerTransactions, st.Retransmissions, st.Live
+		return counts{st.ServerTransactions, st.Retransmissions, st.Screened, st.Live}
+	}
+	twice := func(t *testing.T, msg string) (counts, string) {
+		t.Helper()
+		before := now()
+		c.sendRaw([]byte(msg))
+		first := final(t, c)
+		c.sendRaw([]byte(msg)) // the same request again, as a retransmission
+		second := final(t, c)
+		if statusCode(first) != 401 || statusCode(second) != 401 {
+			t.Fatalf("want 401 twice, got\n%s\n%s", first, second)
+		}
+		tag1, _ := header(first, "To", "t")
+		tag2, _ := header(second, "To", "t")
+		if tag1 != tag2 || !strings.Contains(tag1, "tag=") {
+			t.Errorf("To of the two 401s differ or lack a tag (§8.2.7: the same tag for the same request): %q, %q", tag1, tag2)
+		}
+		var after counts
+		if !waitFor(2*time.Second, func() bool { after = now(); return after.live == 0 }) {
+			t.Errorf("%d transactions alive after two challenged REGISTERs, want 0 (nothing waits for Timer J)", after.live)
+		}
+		return counts{after.created - before.created, after.absorbed - before.absorbed,
+			after.screened - before.screened, 0}, first
 	}
 
 	r := newRegisterer(c, "alice")
-	reg := c.fill(r.message(contact("sip:alice@192.0.2.1:5060", "")))
-	created0, absorbed0, _ := tx()
-	c.sendRaw([]byte(reg))
-	first := final(t, c)
-	c.sendRaw([]byte(reg)) // the same REGISTER again, as a retransmission
-	second := final(t, c)
-	if statusCode(first) != 401 || statusCode(second) != 401 {
-		t.Fatalf("want 401 twice, got\n%s\n%s", first, second)
+	d, first := twice(t, c.fill(r.message(contact("sip:alice@192.0.2.1:5060", ""))))
+	if d != (counts{screened: 2}) {
+		t.Errorf("REGISTER without credentials twice: %+v; want 2 screened, no transaction", d)
 	}
-	tag1, _ := header(first, "To", "t")
-	tag2, _ := header(second, "To", "t")
-	if tag1 != tag2 || !strings.Contains(tag1, "tag=") {
-		t.Errorf("To of the two 401s differ or lack a tag (§8.2.7: the same tag for the same request): %q, %q", tag1, tag2)
-	}
-	created, absorbed, live := tx()
-	if created-created0 != 2 || absorbed != absorbed0 {
-		t.Errorf("REGISTER twice: %d transactions created, %d retransmissions absorbed; want 2 and 0 (stateless challenge)",
-			created-created0, absorbed-absorbed0)
-	}
-	if !waitFor(2*time.Second, func() bool { _, _, live = tx(); return live == 0 }) {
-		t.Errorf("%d transactions alive after two challenged REGISTERs, want 0 (nothing waits for Timer J)", live)
+	r.adopt(t, first)
+	r.nonce = "forged" + r.nonce[6:]
+	d, _ = twice(t, c.fill(r.message(contact("sip:alice@192.0.2.1:5060", ""))))
+	if d != (counts{created: 2}) {
+		t.Errorf("REGISTER with a forged nonce twice: %+v; want 2 transactions, none absorbed (each ends with its 401)", d)
 	}
 
 	inv := c.fill(inviteMsg("alice", randHex(10)+"@e2e.invalid", ""))
-	created0, absorbed0, _ = tx()
+	before := now()
 	c.sendRaw([]byte(inv))
 	resp := final(t, c)
 	c.sendRaw([]byte(inv))
@@ -582,10 +595,10 @@ func TestDigestChallengeStatelessRFC3261s8_2_7(t *testing.T) {
 		t.Fatalf("INVITE twice: want the same 407 resent by its transaction, got\n%s\n%s", resp, again)
 	}
 	c.sendRaw([]byte(ackFor(inv, resp)))
-	waitFor(2*time.Second, func() bool { _, absorbed, _ = tx(); return absorbed-absorbed0 == 2 })
-	created, absorbed, _ = tx()
-	if created-created0 != 1 || absorbed-absorbed0 != 2 {
-		t.Errorf("INVITE, its retransmission and ACK: %d transactions created, %d absorbed; want 1 and 2",
-			created-created0, absorbed-absorbed0)
+	var after counts
+	waitFor(2*time.Second, func() bool { after = now(); return after.absorbed-before.absorbed == 2 })
+	if after.created-before.created != 1 || after.absorbed-before.absorbed != 2 || after.screened != before.screened {
+		t.Errorf("INVITE, its retransmission and ACK: %d transactions created, %d absorbed, %d screened; want 1, 2, 0",
+			after.created-before.created, after.absorbed-before.absorbed, after.screened-before.screened)
 	}
 }

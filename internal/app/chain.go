@@ -9,7 +9,9 @@ import (
 	"github.com/parley-sip/parley/internal/metrics"
 	"github.com/parley-sip/parley/internal/proxy"
 	"github.com/parley-sip/parley/internal/registrar"
+	"github.com/parley-sip/parley/internal/sip"
 	"github.com/parley-sip/parley/internal/sipserver"
+	"github.com/parley-sip/parley/internal/transaction"
 )
 
 // buildChain compiles the handler chain for a configuration and returns it
@@ -59,6 +61,12 @@ func buildChain(cfg *config.Config, id *sipserver.Identity, st *stores, srv *sip
 	px.SetMedia(mediaClient(cfg.Media, log)) // media.go: rtpengine for WebRTC to plain RTP calls
 	mux.Forward(px)
 	srv.SetStateless(px)
+	// Challenges to non-INVITE requests without credentials are sent before
+	// any transaction exists (sipserver.Screen, auth.Digest.Screen).
+	srv.SetScreen(m.Screen(sipserver.AfterSanity(id, cfg.SIP.Supported,
+		func(req *sip.Message, src transaction.Source) *sipserver.StatusError {
+			return digest.Screen(req, src.Addr.Addr())
+		})))
 	return sipserver.Chain(mux, m.Middleware(), sipserver.Sanity(id, cfg.SIP.Supported), digest.Middleware(),
 		px.StatelessCancel()), digest, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/parley-sip/parley/internal/sip"
@@ -104,6 +105,32 @@ func (d *Digest) Authenticate(ctx context.Context, tx sipserver.ServerTx, req *s
 	}
 	d.stats.accepted.Add(1)
 	return withUser(ctx, cred.Username, s.realm), nil
+}
+
+// Screen answers statelessly, before any transaction exists, a request that
+// Authenticate would challenge because it carries no credentials for our
+// realm (sipserver.Screen; RFC 3261 §8.2.7, §26.3.2.4): a REGISTER's first
+// attempt costs no transaction. INVITE is left to the chain, whose 407 needs
+// a transaction to absorb the ACK (§17.2.1); anything with credentials, or
+// with a malformed Authorization, too. It does no I/O.
+// remote is the request's source address.
+func (d *Digest) Screen(req *sip.Message, remote netip.Addr) *sipserver.StatusError {
+	if m := req.Method(); d.cfg.Disabled || m == sip.INVITE || m == sip.ACK || m == sip.CANCEL {
+		return nil
+	}
+	if d.trusted(remote) {
+		return nil
+	}
+	s, ok := d.scopeOf(req)
+	if !ok {
+		return nil
+	}
+	if cred, err := credentialsFor(req, s); err != nil || cred != nil {
+		return nil
+	}
+	var se *sipserver.StatusError
+	errors.As(d.challenge(s, false), &se)
+	return se
 }
 
 // check verifies credentials for our realm, cheapest test first, so that

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parley-sip/parley/internal/sip"
 	"github.com/parley-sip/parley/internal/sipserver"
+	"github.com/parley-sip/parley/internal/transaction"
 )
 
 // numMethods bounds sip.Method values; index 0 (sip.MethodUnknown) is "other".
@@ -115,6 +116,20 @@ func (c *sipCounters) Collect(ch chan<- prometheus.Metric) {
 func (m *Metrics) Middleware() sipserver.Middleware {
 	return func(next sipserver.Handler) sipserver.Handler {
 		return &instrumented{c: m.sip, next: next, autoTrying: m.opts.AutoTrying}
+	}
+}
+
+// Screen returns next counting the requests it answers and their
+// responses, as the Middleware counts those the chain answers.
+func (m *Metrics) Screen(next sipserver.Screen) sipserver.Screen {
+	return func(req *sip.Message, src transaction.Source) *sipserver.StatusError {
+		st := next(req, src)
+		if st != nil {
+			mi := methodIndex(req.Method())
+			m.sip.requests[mi].Add(1)
+			m.sip.response(mi, st.Code)
+		}
+		return st
 	}
 }
 

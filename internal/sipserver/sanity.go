@@ -17,10 +17,7 @@ import (
 //     except on ACK and CANCEL;
 //   - the syntax of Via, Contact, Route and Record-Route is checked (400).
 func Sanity(id *Identity, supported []string) Middleware {
-	sup := make(map[string]bool, len(supported))
-	for _, s := range supported {
-		sup[strings.ToLower(s)] = true
-	}
+	sup := optionSet(supported)
 	return func(next Handler) Handler {
 		return HandlerFunc(func(ctx context.Context, tx ServerTx, req *sip.Message) error {
 			if err := sanityCheck(id, sup, req); err != nil {
@@ -29,6 +26,15 @@ func Sanity(id *Identity, supported []string) Middleware {
 			return next.ServeSIP(ctx, tx, req)
 		})
 	}
+}
+
+// optionSet returns the option tags, lowercased, as a set.
+func optionSet(tags []string) map[string]bool {
+	sup := make(map[string]bool, len(tags))
+	for _, s := range tags {
+		sup[strings.ToLower(s)] = true
+	}
+	return sup
 }
 
 func sanityCheck(id *Identity, sup map[string]bool, req *sip.Message) error {

@@ -42,6 +42,7 @@ type Server struct {
 	txl       *transaction.Layer
 	handler   atomic.Pointer[handlerBox]
 	stateless atomic.Pointer[StatelessHandler]
+	screen    atomic.Pointer[screenBox]
 	log       *slog.Logger
 	running   atomic.Int64
 	panics    atomic.Int64
@@ -50,7 +51,10 @@ type Server struct {
 	cancels   atomic.Int64 // CANCELs matched to an INVITE and answered 200 here
 }
 
-var _ transaction.Core = (*Server)(nil)
+var (
+	_ transaction.Core     = (*Server)(nil)
+	_ transaction.Screener = (*Server)(nil)
+)
 
 // New returns a Server that serves h. Listen adds listeners.
 func New(cfg Config, h Handler, log *slog.Logger) *Server {

@@ -39,6 +39,16 @@ type Core interface {
 	ServeStrayResponse(res *sip.Message, src Source)
 }
 
+// Screener is implemented by a Core that answers some new requests without
+// a transaction, as a stateless UAS (RFC 3261 §8.2.7). Screen is called on
+// the transport's goroutine for each new request other than INVITE, ACK and
+// CANCEL, before a transaction is made for it; it reports whether it
+// answered the request (with Layer.SendStateless). It must not block, and
+// req is valid only during the call.
+type Screener interface {
+	Screen(req *sip.Message, src Source) bool
+}
+
 // Errors reported to client transaction owners.
 var (
 	ErrTimeout   = errors.New("transaction timed out")
@@ -60,6 +70,7 @@ type Layer struct {
 	t        Timers
 	send     Sender
 	core     Core
+	screen   Screener // core, if it screens requests; else nil
 	log      *slog.Logger
 	seed     maphash.Seed
 	branches *branchSigner
@@ -86,6 +97,7 @@ func New(cfg Config, s Sender, core Core, log *slog.Logger) *Layer {
 	}
 	l := &Layer{cfg: cfg, t: cfg.Timers.withDefaults(), send: s, core: core, log: log, seed: maphash.MakeSeed(),
 		branches: newBranchSigner(cfg.BranchSecret)}
+	l.screen, _ = core.(Screener)
 	for i := range l.shards {
 		l.shards[i].srv = make(map[string]*ServerTx)
 		l.shards[i].cli = make(map[string]*ClientTx)

@@ -73,6 +73,19 @@ func (l *Layer) handleRequest(req *sip.Message, src Source) {
 		l.core.ServeStateless(req, src)
 		return
 	}
+	if m := req.Method(); l.screen != nil && m != sip.INVITE && m != sip.CANCEL {
+		sh.mu.Unlock()
+		if l.screen.Screen(req, src) {
+			l.stats.screened.Add(1)
+			return
+		}
+		sh.mu.Lock()
+		if tx = sh.srv[string(key)]; tx != nil { // a copy came in meanwhile on another connection
+			sh.mu.Unlock()
+			tx.receive(req)
+			return
+		}
+	}
 	if l.closed.Load() || l.atWork() >= int64(l.cfg.MaxTransactions) {
 		sh.mu.Unlock()
 		l.stats.rejected.Add(1)

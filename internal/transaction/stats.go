@@ -6,7 +6,7 @@ type counters struct {
 	malformed, dropped, rejected atomic.Int64
 	serverTx, clientTx, retrans  atomic.Int64
 	retransSent, timeouts        atomic.Int64
-	sendErrors, shed             atomic.Int64
+	sendErrors, shed, screened   atomic.Int64
 }
 
 // Stats are the layer's counters since it started.
@@ -23,6 +23,7 @@ type Stats struct {
 	SendErrors         int64 // messages the transport queued but could not write (see Layer.SendFailed)
 	Answered           int64 // of Live, server transactions past their final response
 	Shed               int64 // non-INVITE server transactions ended at once at MaxAnswered
+	Screened           int64 // new requests answered statelessly by the Core's Screen
 }
 
 // Stats returns a snapshot of the counters.
@@ -30,5 +31,5 @@ func (l *Layer) Stats() Stats {
 	c := &l.stats
 	return Stats{c.malformed.Load(), c.dropped.Load(), c.rejected.Load(), c.serverTx.Load(),
 		c.clientTx.Load(), c.retrans.Load(), c.retransSent.Load(), c.timeouts.Load(), l.count.Load(), c.sendErrors.Load(),
-		l.answered.Load(), c.shed.Load()}
+		l.answered.Load(), c.shed.Load(), c.screened.Load()}
 }
