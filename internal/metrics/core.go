@@ -25,6 +25,8 @@ var (
 		"Requests answered 503 because limits.max_transactions was reached.", nil, nil)
 	descTxShed = prometheus.NewDesc("parley_sip_transactions_shed_total",
 		"Non-INVITE server transactions ended as soon as they answered, without waiting out Timer J, because limits.max_answered_transactions was reached.", nil, nil)
+	descScreened = prometheus.NewDesc("parley_sip_requests_screened_total",
+		"New requests answered statelessly before any transaction was made for them (digest challenges to non-INVITE requests without credentials).", nil, nil)
 	descParseErrors = prometheus.NewDesc("parley_sip_parse_errors_total",
 		"SIP messages that failed to parse.", nil, nil)
 	descSIPDropped = prometheus.NewDesc("parley_sip_messages_dropped_total",
@@ -63,7 +65,7 @@ type coreCollector struct {
 // Describe implements prometheus.Collector.
 func (c *coreCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPanics, descTxLive, descTxCreated, descTxTimeouts, descRetrans,
-		descTxRejected, descTxShed, descParseErrors, descSIPDropped, descTxSendErrors, descMessages, descKeepalives, descTransportDropped,
+		descTxRejected, descTxShed, descScreened, descParseErrors, descSIPDropped, descTxSendErrors, descMessages, descKeepalives, descTransportDropped,
 		descConns, descConnsOpened, descConnsRefused, descHandshakeFails, descSendQueueFull, descSendErrors, descCertReloads} {
 		ch <- d
 	}
@@ -82,6 +84,7 @@ func (c *coreCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, descRetrans, tx.RetransmitsSent, "sent")
 	counter(ch, descTxRejected, tx.Rejected)
 	counter(ch, descTxShed, tx.Shed)
+	counter(ch, descScreened, tx.Screened)
 	counter(ch, descParseErrors, tx.Malformed)
 	counter(ch, descSIPDropped, tx.Dropped, "malformed")
 	counter(ch, descSIPDropped, s.StrayDropped, "stray_response")

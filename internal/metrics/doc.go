@@ -28,6 +28,8 @@
 //	parley_sip_transactions_rejected_total          503 at limits.max_transactions
 //	parley_sip_transactions_shed_total              non-INVITE server transactions ended without Timer J at
 //	                                                limits.max_answered_transactions
+//	parley_sip_requests_screened_total              answered statelessly before any transaction (digest
+//	                                                challenges to non-INVITE requests without credentials)
 //	parley_sip_parse_errors_total                   messages that failed to parse
 //	parley_sip_messages_dropped_total{reason}       malformed (could not be answered), stray_response
 //	parley_sip_send_errors_total                    messages the transport could not write, as the transaction
