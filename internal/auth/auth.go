@@ -111,8 +111,9 @@ func (d *Digest) Authenticate(ctx context.Context, tx sipserver.ServerTx, req *s
 // Authenticate would challenge because it carries no credentials for our
 // realm (sipserver.Screen; RFC 3261 §8.2.7, §26.3.2.4): a REGISTER's first
 // attempt costs no transaction. INVITE is left to the chain, whose 407 needs
-// a transaction to absorb the ACK (§17.2.1); anything with credentials, or
-// with a malformed Authorization, too. It does no I/O.
+// a transaction to absorb the ACK (§17.2.1); so is a request with any
+// credentials header of the scope's kind (for our realm or another, well
+// formed or not), which Authenticate parses once. It does no I/O.
 // remote is the request's source address.
 func (d *Digest) Screen(req *sip.Message, remote netip.Addr) *sipserver.StatusError {
 	if m := req.Method(); d.cfg.Disabled || m == sip.INVITE || m == sip.ACK || m == sip.CANCEL {
@@ -125,7 +126,7 @@ func (d *Digest) Screen(req *sip.Message, remote netip.Addr) *sipserver.StatusEr
 	if !ok {
 		return nil
 	}
-	if cred, err := credentialsFor(req, s); err != nil || cred != nil {
+	if req.Has(s.credentialsHeader()) {
 		return nil
 	}
 	var se *sipserver.StatusError
