@@ -63,10 +63,15 @@ func buildChain(cfg *config.Config, id *sipserver.Identity, st *stores, srv *sip
 	srv.SetStateless(px)
 	// Challenges to non-INVITE requests without credentials are sent before
 	// any transaction exists (sipserver.Screen, auth.Digest.Screen).
-	srv.SetScreen(m.Screen(sipserver.AfterSanity(id, cfg.SIP.Supported,
-		func(req *sip.Message, src transaction.Source) *sipserver.StatusError {
-			return digest.Screen(req, src.Addr.Addr())
-		})))
+	var screen sipserver.Screen
+	if cfg.Auth.Enabled {
+		screen = m.Screen(sipserver.AfterSanity(id, cfg.SIP.Supported,
+			func(req *sip.Message, src transaction.Source) bool { return digest.WouldScreen(req, src.Addr.Addr()) },
+			func(req *sip.Message, src transaction.Source) *sipserver.StatusError {
+				return digest.Screen(req, src.Addr.Addr())
+			}))
+	}
+	srv.SetScreen(screen)
 	return sipserver.Chain(mux, m.Middleware(), sipserver.Sanity(id, cfg.SIP.Supported), digest.Middleware(),
 		px.StatelessCancel()), digest, nil
 }

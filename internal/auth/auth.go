@@ -116,22 +116,33 @@ func (d *Digest) Authenticate(ctx context.Context, tx sipserver.ServerTx, req *s
 // formed or not), which Authenticate parses once. It does no I/O.
 // remote is the request's source address.
 func (d *Digest) Screen(req *sip.Message, remote netip.Addr) *sipserver.StatusError {
-	if m := req.Method(); d.cfg.Disabled || m == sip.INVITE || m == sip.ACK || m == sip.CANCEL {
-		return nil
-	}
-	if d.trusted(remote) {
-		return nil
-	}
-	s, ok := d.scopeOf(req)
+	s, ok := d.screenScope(req, remote)
 	if !ok {
-		return nil
-	}
-	if req.Has(s.credentialsHeader()) {
 		return nil
 	}
 	var se *sipserver.StatusError
 	errors.As(d.challenge(s, false), &se)
 	return se
+}
+
+// WouldScreen reports whether Screen would answer req, with no side effect.
+func (d *Digest) WouldScreen(req *sip.Message, remote netip.Addr) bool {
+	_, ok := d.screenScope(req, remote)
+	return ok
+}
+
+func (d *Digest) screenScope(req *sip.Message, remote netip.Addr) (scope, bool) {
+	if m := req.Method(); d.cfg.Disabled || m == sip.INVITE || m == sip.ACK || m == sip.CANCEL {
+		return scope{}, false
+	}
+	if d.trusted(remote) {
+		return scope{}, false
+	}
+	s, ok := d.scopeOf(req)
+	if !ok || req.Has(s.credentialsHeader()) {
+		return scope{}, false
+	}
+	return s, true
 }
 
 // check verifies credentials for our realm, cheapest test first, so that

@@ -35,6 +35,20 @@
 // Clients of Config.MD5OnlyAgents get MD5 alone. No opaque is sent: the nonce authenticates itself, so opaque
 // would add nothing.
 //
+// Challenges keep no state (RFC 3261 §8.2.7, §26.3.2.4), except to INVITE:
+//   - A non-INVITE request with no credentials header of the scope's kind is
+//     answered by Digest.Screen, a sipserver.Screen: on the transport's
+//     goroutine, before any transaction, copy of the request or handler
+//     exists. Requests that fail the sanity checks are left to the chain, so
+//     they get the same error as before.
+//   - Any other challenge to a non-INVITE request (a stale, forged or replayed
+//     nonce) ends its transaction with the 401/407 (sipserver.Forget) instead
+//     of keeping it for Timer J.
+//   - Either way the To tag is derived from the request, so a retransmission,
+//     answered anew with a fresh nonce, carries the same tag.
+//   - A 407 to an INVITE keeps its transaction, which absorbs the ACK
+//     (§17.2.1) and retransmits the 407 over UDP.
+//
 // # Credentials
 //
 // A 401 is answered with Authorization and a 407 with Proxy-Authorization. Of

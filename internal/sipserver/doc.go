@@ -7,4 +7,13 @@
 // retransmissions) → Server.ServeRequest (context cancelled on CANCEL, panic
 // recovery) → the compiled chain (sanity checks of RFC 3261 §8.2 and §16.3,
 // then the features) → a final response through the ServerTx.
+//
+// One shortcut exists, for answers cheaper to repeat than to remember: a
+// Screen (SetScreen) sees each new request other than INVITE, ACK and CANCEL
+// on the transport's goroutine, before the transaction layer makes a
+// transaction for it, and may answer it statelessly (RFC 3261 §8.2.7). Parley
+// screens only digest challenges to requests without credentials
+// (auth.Digest.Screen, behind AfterSanity and metrics.Metrics.Screen). A
+// handler may also end its transaction with its answer by returning an error
+// marked with Forget.
 package sipserver

@@ -11,6 +11,18 @@
 // responses to client transactions (§17.1.3) and requests to server transactions
 // (§17.2.3, and §9.2 for CANCEL), and hands everything else to the Core.
 //
+// A Core that implements Screener sees each new request other than INVITE,
+// ACK and CANCEL before a transaction is made for it, and may answer it
+// statelessly (SendStateless); Stats.Screened counts those.
+//
+// Two limits bound the transactions. Config.MaxTransactions caps those at
+// work (server transactions that have not answered yet, client
+// transactions): beyond it new requests get 503 with Retry-After. Server
+// transactions that have answered and only absorb retransmissions are
+// capped by Config.MaxAnswered: beyond it a non-INVITE server transaction
+// ends as soon as it answers, as over a reliable transport (Stats.Shed), so a
+// burst of registrations costs bounded memory without being refused.
+//
 // Timers come from Timers (T1, T2, T4, and Timer D), passed in; nothing is
 // package-level. The branches Parley writes are signed (SignBranch, OwnBranch)
 // so that a response matching no transaction can be told to be ours.
@@ -38,6 +50,7 @@
 // Completed or Accepted holds its last response and its own state (1100
 // bytes in all with a bare 200, as in the table): over UDP a REGISTER's transaction
 // stays 32 s after its 200 (Timer J = 64*T1, §17.2.2), so 10,000
-// registrations/s keep about 320,000 of them, some 350 MB of heap. The test
+// registrations/s keep about 320,000 of them, some 350 MB of heap (the
+// default MaxAnswered, 500,000, bounds this at about 550 MB). The test
 // fails if a figure grows by more than 25%; change this table with it.
 package transaction

@@ -301,6 +301,77 @@ func TestMaxAnswered(t *testing.T) {
 	}
 }
 
+// screeningCore answers every screened request statelessly with 401.
+type screeningCore struct {
+	*core
+	l        *Layer
+	screened int
+}
+
+func (c *screeningCore) Screen(req *sip.Message, src Source) bool {
+	c.screened++
+	c.l.SendStateless(req, src, 401, "", nil)
+	return true
+}
+
+// A Core that screens answers new non-INVITE requests before a transaction
+// exists (§8.2.7); INVITE, ACK and CANCEL are never screened.
+func TestScreener(t *testing.T) {
+	rec := &recorder{}
+	c := &screeningCore{core: newCore(nil)}
+	l := New(Config{Timers: fastTimers}, rec, c, nil)
+	c.l = l
+	deliver(l, request("REGISTER", "z9hG4bK-s1"))
+	deliver(l, request("REGISTER", "z9hG4bK-s1")) // the retransmission is screened again
+	if s := l.Stats(); c.screened != 2 || s.Screened != 2 || s.ServerTransactions != 0 || l.Count() != 0 {
+		t.Fatalf("screened %d, stats %+v; want 2 screened, no transaction", c.screened, s)
+	}
+	sent := rec.all()
+	if len(sent) != 2 || !strings.HasPrefix(sent[0].data, "SIP/2.0 401") || toTag(sent[0].data) == "" ||
+		toTag(sent[0].data) != toTag(sent[1].data) {
+		t.Fatalf("want two 401s with one To tag, got %v", sent)
+	}
+	deliver(l, request("INVITE", "z9hG4bK-s2"))
+	served(t, c.core)
+	if s := l.Stats(); c.screened != 2 || s.ServerTransactions != 1 {
+		t.Fatalf("INVITE: screened %d, stats %+v; want it served by a transaction", c.screened, s)
+	}
+}
+
+func toTag(msg string) string {
+	for _, line := range strings.Split(msg, "\r\n") {
+		if strings.HasPrefix(line, "To:") {
+			if i := strings.Index(line, "tag="); i >= 0 {
+				return line[i+4:]
+			}
+		}
+	}
+	return ""
+}
+
+// ReplyStateless ends a non-INVITE transaction with its answer, with a To
+// tag derived from the request; an INVITE keeps its transaction.
+func TestReplyStateless(t *testing.T) {
+	rec := &recorder{}
+	c := newCore(func(tx *ServerTx) { tx.ReplyStateless(401, "", nil) })
+	l := New(Config{Timers: Timers{T1: time.Second}, NoTrying: true}, rec, c, nil)
+	deliver(l, request("MESSAGE", "z9hG4bK-r1"))
+	served(t, c)
+	waitFor(t, "the MESSAGE transaction to end", func() bool { return l.Count() == 0 })
+	deliver(l, request("MESSAGE", "z9hG4bK-r1")) // answered anew, same tag
+	served(t, c)
+	deliver(l, request("INVITE", "z9hG4bK-r2"))
+	served(t, c)
+	deliver(l, request("INVITE", "z9hG4bK-r2")) // absorbed: the 401 again from the transaction
+	sent := rec.all()
+	if len(sent) != 4 || toTag(sent[0].data) != toTag(sent[1].data) || toTag(sent[0].data) == "" {
+		t.Fatalf("want 401 twice to MESSAGE with one To tag, then the INVITE's 401 twice, got %v", sent)
+	}
+	if s := l.Stats(); s.ServerTransactions != 3 || s.Retransmissions != 1 || l.Count() != 1 {
+		t.Fatalf("stats %+v, live %d; want 3 transactions, 1 retransmission absorbed, the INVITE's alive", s, l.Count())
+	}
+}
+
 // Budgets for TestBytesPerTransaction: the figures measured on 2026-12-05
 // (go1.26, linux/amd64) and stated in doc.go, plus 25%. A change that makes a
 // transaction cost more than that fails the test; update doc.go and these

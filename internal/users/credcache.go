@@ -1,6 +1,7 @@
 package users
 
 import (
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -30,7 +31,8 @@ type credKey struct{ user, domain string }
 type credEntry struct {
 	c       auth.Credentials
 	read    time.Time
-	version int64 // users_version when it was read; -1 unknown
+	version int64   // users_version when it was read; -1 unknown
+	spread  float32 // of the maxAge of getAt, the share this copy may use: 0.5 to 1, at random
 }
 
 // lastGood keeps the credentials last read from the database for each user,
@@ -60,7 +62,9 @@ func (g *lastGood) put(k credKey, c auth.Credentials, now time.Time, version int
 	if _, ok := g.entries[k]; !ok && len(g.entries) >= g.size {
 		g.evictLocked()
 	}
-	g.entries[k] = credEntry{c: c, read: now, version: version}
+	// A random spread, so that the copies of users read together (a crowd of
+	// phones after a restart) are not all read again together either.
+	g.entries[k] = credEntry{c: c, read: now, version: version, spread: 0.5 + rand.Float32()/2}
 }
 
 // evictLocked drops the oldest of a few entries. g.mu must be held.
@@ -96,12 +100,13 @@ func (g *lastGood) get(k credKey, now time.Time) (auth.Credentials, time.Time, b
 }
 
 // getAt returns the credentials of k if they were read while the users
-// version was version, at most maxAge before now.
+// version was version, at most maxAge before now: for each copy a random
+// 50 to 100 % of maxAge (credEntry.spread).
 func (g *lastGood) getAt(k credKey, version int64, now time.Time, maxAge time.Duration) (auth.Credentials, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	e, ok := g.entries[k]
-	if !ok || e.version < 0 || e.version != version || now.Sub(e.read) > maxAge {
+	if !ok || e.version < 0 || e.version != version || now.Sub(e.read) > time.Duration(float64(maxAge)*float64(e.spread)) {
 		return auth.Credentials{}, false
 	}
 	return e.c, true

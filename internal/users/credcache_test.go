@@ -229,3 +229,33 @@ func TestCredentialsFresh(t *testing.T) {
 		})
 	}
 }
+
+// Copies read at the same moment do not all go stale at the same moment: a
+// registration storm after a restart must not come back as a storm of
+// credential queries one FreshMaxAge later.
+func TestFreshCopiesSpread(t *testing.T) {
+	g := newLastGood(2000, DefaultCacheMaxAge)
+	t0 := time.Unix(1_800_000_000, 0)
+	const n = 1000
+	for i := range n {
+		g.put(credKey{user: fmt.Sprint("u", i), domain: "example.com"}, auth.Credentials{}, t0, 7)
+	}
+	valid := func(age time.Duration) int {
+		k := 0
+		for i := range n {
+			if _, ok := g.getAt(credKey{user: fmt.Sprint("u", i), domain: "example.com"}, 7, t0.Add(age), FreshMaxAge); ok {
+				k++
+			}
+		}
+		return k
+	}
+	if k := valid(FreshMaxAge/2 - time.Second); k != n {
+		t.Errorf("%d of %d copies fresh just before FreshMaxAge/2, want all", k, n)
+	}
+	if k := valid(FreshMaxAge * 3 / 4); k < n/10 || k > n*9/10 {
+		t.Errorf("%d of %d copies fresh at 3/4 FreshMaxAge, want a share between 10 and 90 %%: their ages must spread", k, n)
+	}
+	if k := valid(FreshMaxAge + time.Second); k != 0 {
+		t.Errorf("%d copies fresh after FreshMaxAge, want none", k)
+	}
+}

@@ -19,7 +19,9 @@
 //   - Every change through a Store (the API, `parley user`, another instance)
 //     increments the users_version counter (migration 6). Credentials answers
 //     from the copy it read while that counter stood still (at most
-//     FreshMaxAge, 1 min, old) and reads the counter again at most every
+//     FreshMaxAge, 1 min, old; each copy a random 30 s to 1 min, so that
+//     10,000 phones that registered together do not all cost a query again
+//     in the same second) and reads the counter again at most every
 //     VersionCheckInterval (1 s): a digest answer then costs no query. So a
 //     password change or a deletion made by another process or instance
 //     counts within a second, one made through this Store at once; a user

@@ -17,7 +17,9 @@ const (
 	VersionCheckInterval = time.Second
 	// FreshMaxAge bounds how long a copy read while the version stood still
 	// is used without reading the user again, for edits of the users table
-	// made outside Parley (plain SQL), which do not move the version.
+	// made outside Parley (plain SQL), which do not move the version. Each
+	// copy is used for a random 50 to 100 % of it, so that users read at the
+	// same moment are not read again all at the same moment.
 	FreshMaxAge = time.Minute
 )
 
