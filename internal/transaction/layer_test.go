@@ -336,6 +336,11 @@ func TestScreener(t *testing.T) {
 	if s := l.Stats(); c.screened != 2 || s.ServerTransactions != 1 {
 		t.Fatalf("INVITE: screened %d, stats %+v; want it served by a transaction", c.screened, s)
 	}
+	l.Close() // draining: new requests get 503 (§21.5.4), not a challenge
+	deliver(l, request("REGISTER", "z9hG4bK-s3"))
+	if sent := rec.all(); c.screened != 2 || !strings.HasPrefix(sent[len(sent)-1].data, "SIP/2.0 503") {
+		t.Fatalf("REGISTER while closed: screened %d, last sent %q; want 503 unscreened", c.screened, sent[len(sent)-1].data)
+	}
 }
 
 func toTag(msg string) string {

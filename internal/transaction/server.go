@@ -73,7 +73,7 @@ func (l *Layer) handleRequest(req *sip.Message, src Source) {
 		l.core.ServeStateless(req, src)
 		return
 	}
-	if m := req.Method(); l.screen != nil && m != sip.INVITE && m != sip.CANCEL {
+	if m := req.Method(); l.screen != nil && m != sip.INVITE && m != sip.CANCEL && !l.closed.Load() {
 		sh.mu.Unlock()
 		if l.screen.Screen(req, src) {
 			l.stats.screened.Add(1)
