@@ -494,7 +494,7 @@ def cmd_report(o):
          "`kamailio-bench.cfg` without `WITH_AUTH`: sanity, `t_precheck_trans`/`t_check_trans`, `save(\"location\")` in memory "
          "(usrloc `db_mode 0`, no database), 200 sent statelessly (no tm transaction kept) |"))
     w("| digest REGISTER | challenge: 401 with **two** WWW-Authenticate (MD5 first, then SHA-256), `qop=\"auth\"`, stateless "
-      "HMAC nonce; answer: nonce MAC and age check, user's HA1 from SQLite (users table, %s users imported from "
+      "HMAC nonce, sent statelessly before any transaction exists (RFC 3261 §8.2.7); answer: nonce MAC and age check, user's HA1 from SQLite (users table, %s users imported from "
       "`users.csv`; kept in memory after the first read and used while the database's `users_version` counter, read at most once a second, is unchanged, and for at most a minute), MD5 digest with qop (cnonce, nc), nc replay check, then the no-auth path | " % fmt_num(env.get("users_imported"))
       + ("`-A WITH_AUTH`: 401 with one WWW-Authenticate (MD5, `qop=\"auth\"`), stateless nonce; answer: `www_authorize` "
          "(auth_db) reading the HA1 from SQLite table `subscriber` (the same users), `nonce_count 1` replay check, "
@@ -516,7 +516,8 @@ def cmd_report(o):
         w("Kamailio ran `bench/kamailio/parley-equivalent.cfg`: the shared reference configuration plus what Parley does "
           "on every request here (users and HA1 in SQLite, qop and nonce-count, location written back to SQLite, dialog "
           "tracking and a CDR per call in SQLite). What still differs: Parley offers two challenges (MD5 and SHA-256) "
-          "where Kamailio offers one; Parley keeps each REGISTER transaction for Timer J where Kamailio answers statelessly.")
+          "where Kamailio offers one; Parley keeps the transaction of each REGISTER it answers 200 for Timer J where Kamailio "
+          "answers statelessly (both send the 401 challenge statelessly).")
     else:
         w("Kamailio ran the shared reference configuration, which does less than Parley: no database for users or "
           "locations, no qop, no dialog tracking or accounting.")
