@@ -120,9 +120,7 @@ func (d *Digest) Screen(req *sip.Message, remote netip.Addr) *sipserver.StatusEr
 	if !ok {
 		return nil
 	}
-	var se *sipserver.StatusError
-	errors.As(d.challenge(s, false), &se)
-	return se
+	return d.challenge(s, false)
 }
 
 // WouldScreen reports whether Screen would answer req, with no side effect.

@@ -42,7 +42,7 @@
 //     exists. Requests that fail the sanity checks are left to the chain, so
 //     they get the same error as before.
 //   - Any other challenge to a non-INVITE request (a stale, forged or replayed
-//     nonce) ends its transaction with the 401/407 (sipserver.Forget) instead
+//     nonce) ends its transaction with the 401/407 (StatusError.Forget) instead
 //     of keeping it for Timer J.
 //   - Either way the To tag is derived from the request, so a retransmission,
 //     answered anew with a fresh nonce, carries the same tag.

@@ -131,7 +131,7 @@ func credentialsFor(req *sip.Message, s scope) (*Response, error) {
 
 // challenge answers 401 or 407 with one header per algorithm in the order of
 // Config.Algorithms (RFC 8760 §2.3-§2.4), all with the same fresh nonce and qop="auth".
-func (d *Digest) challenge(s scope, stale bool) error {
+func (d *Digest) challenge(s scope, stale bool) *sipserver.StatusError {
 	d.stats.challenges.Add(1)
 	if stale {
 		d.stats.stale.Add(1)
@@ -161,7 +161,7 @@ func (d *Digest) challenge(s scope, stale bool) error {
 		b.WriteString("\r\n")
 	}
 	// Answered statelessly except to an INVITE (sipserver.StatusError.Forget).
-	return sipserver.Forget(sipserver.Reject(code, "", b.String()))
+	return &sipserver.StatusError{Code: code, Extra: []byte(b.String()), Forget: true}
 }
 
 // quote escapes '"' and '\' for a quoted-string.

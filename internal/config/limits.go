@@ -31,7 +31,9 @@ type Limits struct {
 	// J: 32 s over UDP, RFC 3261 §17.2.2; about 1.1 KB each). Beyond it a
 	// non-INVITE server transaction ends as soon as it answers, so that
 	// memory stays bounded without refusing requests; a retransmission
-	// then gets a fresh answer. Default 500000.
+	// then gets a fresh answer. Answered INVITE transactions are not ended
+	// early: with max_transactions + max_answered_transactions alive in
+	// all, new requests get 503. Default 500000.
 	MaxAnsweredTransactions int `yaml:"max_answered_transactions"`
 	// CaptureMessages is how many recent SIP messages (in and out) the
 	// capture buffer keeps for the web console's ladder diagrams; 0

@@ -65,7 +65,8 @@ type coreCollector struct {
 // Describe implements prometheus.Collector.
 func (c *coreCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPanics, descTxLive, descTxCreated, descTxTimeouts, descRetrans,
-		descTxRejected, descTxShed, descScreened, descParseErrors, descSIPDropped, descTxSendErrors, descMessages, descKeepalives, descTransportDropped,
+		descTxRejected, descTxShed, descScreened, descParseErrors, descSIPDropped, descTxSendErrors,
+		descMessages, descKeepalives, descTransportDropped,
 		descConns, descConnsOpened, descConnsRefused, descHandshakeFails, descSendQueueFull, descSendErrors, descCertReloads} {
 		ch <- d
 	}

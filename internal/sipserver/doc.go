@@ -14,6 +14,6 @@
 // transaction for it, and may answer it statelessly (RFC 3261 §8.2.7). Parley
 // screens only digest challenges to requests without credentials
 // (auth.Digest.Screen, behind AfterSanity and metrics.Metrics.Screen). A
-// handler may also end its transaction with its answer by returning an error
-// marked with Forget.
+// handler may also end its transaction with its answer by returning a
+// StatusError with Forget set.
 package sipserver

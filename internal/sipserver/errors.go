@@ -40,18 +40,6 @@ func Reject(code int, reason string, extra string) error {
 	return &StatusError{Code: code, Reason: reason, Extra: []byte(extra)}
 }
 
-// Forget returns err, a StatusError, marked to end its transaction once
-// answered (StatusError.Forget); other errors are returned unchanged.
-func Forget(err error) error {
-	var se *StatusError
-	if errors.As(err, &se) {
-		c := *se
-		c.Forget = true
-		return &c
-	}
-	return err
-}
-
 // ErrNoResponse is returned by a handler that forwarded a request statelessly
 // (§16.11): the server sends nothing and forgets the transaction at once, so a
 // retransmission is forwarded again.

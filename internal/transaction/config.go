@@ -78,7 +78,9 @@ type Config struct {
 	// I; about 1.1 KB each, TestBytesPerTransaction). Beyond it a non-INVITE
 	// server transaction ends as soon as it has answered, as one over a
 	// reliable transport does (§17.2.2), instead of refusing new requests: a
-	// retransmission then gets a fresh answer. Default 500000.
+	// retransmission then gets a fresh answer. Answered INVITE transactions
+	// are not shed; new requests get 503 once MaxTransactions+MaxAnswered
+	// transactions live in all. Default 500000.
 	MaxAnswered  int
 	ServerHeader string // value of the Server header on responses the layer writes itself; "" for none
 	// NoTrying stops the server INVITE transaction from answering 100 Trying

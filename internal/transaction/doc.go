@@ -22,6 +22,9 @@
 // capped by Config.MaxAnswered: beyond it a non-INVITE server transaction
 // ends as soon as it answers, as over a reliable transport (Stats.Shed), so a
 // burst of registrations costs bounded memory without being refused.
+// Answered INVITE transactions are not shed (their ACK must be absorbed);
+// with MaxTransactions+MaxAnswered transactions alive in all, new requests
+// get 503 too.
 //
 // Timers come from Timers (T1, T2, T4, and Timer D), passed in; nothing is
 // package-level. The branches Parley writes are signed (SignBranch, OwnBranch)

@@ -243,9 +243,16 @@ func responseDest(req *sip.Message, src Source) transport.Dest {
 // Count returns the number of live transactions.
 func (l *Layer) Count() int { return int(l.count.Load()) }
 
-// atWork returns the number of live transactions that MaxTransactions caps:
-// all but the server transactions that have answered.
-func (l *Layer) atWork() int64 { return l.count.Load() - l.answered.Load() }
+// full reports whether a new server transaction must be refused: the
+// transactions at work (all but the server transactions that have answered)
+// reached MaxTransactions, or all of them reached MaxTransactions plus
+// MaxAnswered, the bound for answered INVITE transactions, which are never
+// shed.
+func (l *Layer) full() bool {
+	n := l.count.Load()
+	return n-l.answered.Load() >= int64(l.cfg.MaxTransactions) ||
+		n >= int64(l.cfg.MaxTransactions)+int64(l.cfg.MaxAnswered)
+}
 
 // Close stops accepting new transactions; live ones run their timers out.
 func (l *Layer) Close() {

@@ -269,6 +269,25 @@ func TestMaxTransactionsCountsWorkOnly(t *testing.T) {
 	}
 }
 
+// Answered INVITE transactions are never shed; they are bounded by
+// MaxTransactions+MaxAnswered in all.
+func TestMaxTransactionsBoundsAnsweredInvites(t *testing.T) {
+	rec := &recorder{}
+	c := newCore(func(tx *ServerTx) { tx.Reply(486, "", nil) })
+	l := New(Config{Timers: Timers{T1: time.Second}, MaxTransactions: 1, MaxAnswered: 1, NoTrying: true}, rec, c, nil)
+	for i := range 2 {
+		deliver(l, request("INVITE", fmt.Sprintf("z9hG4bK-i%d", i)))
+		served(t, c)
+	}
+	deliver(l, request("INVITE", "z9hG4bK-i2"))
+	if n := rec.count(`^SIP/2.0 503`); n != 1 || l.Count() != 2 {
+		t.Fatalf("%d 503s, %d live; want the third INVITE refused with 2 answered INVITEs alive: %v", n, l.Count(), rec.all())
+	}
+	if s := l.Stats(); s.Shed != 0 || s.Answered != 2 {
+		t.Fatalf("stats %+v, want 2 answered, none shed", s)
+	}
+}
+
 // served waits for the core to have served a request.
 func served(t *testing.T, c *core) {
 	t.Helper()

@@ -86,7 +86,7 @@ func (l *Layer) handleRequest(req *sip.Message, src Source) {
 			return
 		}
 	}
-	if l.closed.Load() || l.atWork() >= int64(l.cfg.MaxTransactions) {
+	if l.closed.Load() || l.full() {
 		sh.mu.Unlock()
 		l.stats.rejected.Add(1)
 		l.SendStateless(req, src, 503, "Service Unavailable", []byte("Retry-After: 5\r\n"))
