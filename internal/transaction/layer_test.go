@@ -362,15 +362,13 @@ func TestScreener(t *testing.T) {
 	}
 }
 
+// toTag returns the To tag of a message sent, as the parser reads it.
 func toTag(msg string) string {
-	for _, line := range strings.Split(msg, "\r\n") {
-		if strings.HasPrefix(line, "To:") {
-			if i := strings.Index(line, "tag="); i >= 0 {
-				return line[i+4:]
-			}
-		}
+	m, err := sip.ParseCopy([]byte(msg))
+	if err != nil {
+		return ""
 	}
-	return ""
+	return string(m.ToTag)
 }
 
 // ReplyStateless ends a non-INVITE transaction with its answer, with a To
