@@ -65,11 +65,10 @@ func buildChain(cfg *config.Config, id *sipserver.Identity, st *stores, srv *sip
 	// any transaction exists (sipserver.Screen, auth.Digest.Screen).
 	var screen sipserver.Screen
 	if cfg.Auth.Enabled {
-		screen = m.Screen(sipserver.AfterSanity(id, cfg.SIP.Supported,
-			func(req *sip.Message, src transaction.Source) bool { return digest.WouldScreen(req, src.Addr.Addr()) },
-			func(req *sip.Message, src transaction.Source) *sipserver.StatusError {
-				return digest.Screen(req, src.Addr.Addr())
-			}))
+		sane := sipserver.SanityCheck(id, cfg.SIP.Supported)
+		screen = m.Screen(func(req *sip.Message, src transaction.Source) *sipserver.StatusError {
+			return digest.Screen(req, src.Addr.Addr(), sane)
+		})
 	}
 	srv.SetScreen(screen)
 	return sipserver.Chain(mux, m.Middleware(), sipserver.Sanity(id, cfg.SIP.Supported), digest.Middleware(),

@@ -113,34 +113,18 @@ func (d *Digest) Authenticate(ctx context.Context, tx sipserver.ServerTx, req *s
 // attempt costs no transaction. INVITE is left to the chain, whose 407 needs
 // a transaction to absorb the ACK (§17.2.1); so is a request with any
 // credentials header of the scope's kind (for our realm or another, well
-// formed or not), which Authenticate parses once. It does no I/O.
-// remote is the request's source address.
-func (d *Digest) Screen(req *sip.Message, remote netip.Addr) *sipserver.StatusError {
-	s, ok := d.screenScope(req, remote)
-	if !ok {
+// formed or not), which Authenticate parses once; so is a request that
+// sane (sipserver.SanityCheck) refuses, which gets the chain's error, not a
+// challenge. It does no I/O. remote is the request's source address.
+func (d *Digest) Screen(req *sip.Message, remote netip.Addr, sane func(*sip.Message) error) *sipserver.StatusError {
+	if d.cfg.Disabled || req.Method() == sip.INVITE || d.trusted(remote) {
+		return nil
+	}
+	s, ok := d.scopeOf(req) // not for ACK and CANCEL
+	if !ok || req.Has(s.credentialsHeader()) || sane(req) != nil {
 		return nil
 	}
 	return d.challenge(s, false)
-}
-
-// WouldScreen reports whether Screen would answer req, with no side effect.
-func (d *Digest) WouldScreen(req *sip.Message, remote netip.Addr) bool {
-	_, ok := d.screenScope(req, remote)
-	return ok
-}
-
-func (d *Digest) screenScope(req *sip.Message, remote netip.Addr) (scope, bool) {
-	if m := req.Method(); d.cfg.Disabled || m == sip.INVITE || m == sip.ACK || m == sip.CANCEL {
-		return scope{}, false
-	}
-	if d.trusted(remote) {
-		return scope{}, false
-	}
-	s, ok := d.scopeOf(req)
-	if !ok || req.Has(s.credentialsHeader()) {
-		return scope{}, false
-	}
-	return s, true
 }
 
 // check verifies credentials for our realm, cheapest test first, so that

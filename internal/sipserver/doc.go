@@ -13,7 +13,7 @@
 // on the transport's goroutine, before the transaction layer makes a
 // transaction for it, and may answer it statelessly (RFC 3261 §8.2.7). Parley
 // screens only digest challenges to requests without credentials
-// (auth.Digest.Screen, behind AfterSanity and metrics.Metrics.Screen). A
+// (auth.Digest.Screen, with SanityCheck, behind metrics.Metrics.Screen). A
 // handler may also end its transaction with its answer by returning a
 // StatusError with Forget set.
 package sipserver

@@ -17,10 +17,10 @@ import (
 //     except on ACK and CANCEL;
 //   - the syntax of Via, Contact, Route and Record-Route is checked (400).
 func Sanity(id *Identity, supported []string) Middleware {
-	sup := optionSet(supported)
+	check := SanityCheck(id, supported)
 	return func(next Handler) Handler {
 		return HandlerFunc(func(ctx context.Context, tx ServerTx, req *sip.Message) error {
-			if err := sanityCheck(id, sup, req); err != nil {
+			if err := check(req); err != nil {
 				return err
 			}
 			return next.ServeSIP(ctx, tx, req)

@@ -37,17 +37,12 @@ func (s *Server) Screen(req *sip.Message, src transaction.Source) bool {
 	return true
 }
 
-// AfterSanity returns a Screen that applies next only to requests that
-// pass the Sanity middleware's checks: the others go to the handler chain,
-// whose Sanity answers them, so that screening never changes which error a
-// request gets. want, a test without side effects, picks the requests worth
-// checking (those next may answer); the others pass unchecked.
-func AfterSanity(id *Identity, supported []string, want func(*sip.Message, transaction.Source) bool, next Screen) Screen {
+// SanityCheck returns the checks of the Sanity middleware as a function: nil
+// for a request that passes them, else the error Sanity answers it with. A
+// Screen calls it before answering a request, so that screening never
+// changes which error a request gets: one that fails goes to the chain,
+// whose Sanity answers it.
+func SanityCheck(id *Identity, supported []string) func(*sip.Message) error {
 	sup := optionSet(supported)
-	return func(req *sip.Message, src transaction.Source) *StatusError {
-		if !want(req, src) || sanityCheck(id, sup, req) != nil {
-			return nil
-		}
-		return next(req, src)
-	}
+	return func(req *sip.Message) error { return sanityCheck(id, sup, req) }
 }
